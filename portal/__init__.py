@@ -1,0 +1,58 @@
+"""地方創生 proposal portal: the live multi-user Flask app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from portal import config
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the portal. `test_config` overrides the defaults and `PORTAL_*` variables."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(config.PROJECT_ROOT / "templates"),
+    )
+    app.config.update(config.resolve(Path(app.instance_path), test_config))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+    from portal import auth, db, views
+
+    db.init_app(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    views.init_app(app)
+    _register_error_pages(app)
+
+    from portal import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("errors/csrf.html", error=error), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if code in (403, 404, 413):
+            return render_template(f"errors/{code}.html", error=error), code
+        return error
+
+    @app.errorhandler(500)
+    def server_error(error: Exception) -> tuple[str, int]:
+        return render_template("errors/500.html"), 500

@@ -1,0 +1,272 @@
+"""Accounts: creating users, one-time password links, password checks, login
+throttling and server-side sessions. All state lives in the database so that it holds
+across worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.db.models import (
+    County,
+    LoginThrottle,
+    PasswordToken,
+    Township,
+    User,
+    UserSession,
+    utcnow,
+)
+from portal.domain.errors import DomainError
+from portal.domain.passwords import password_problem
+from portal.domain.roles import Role
+
+# Argon2id with the library's defaults (RFC 9106 low-memory profile).
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+
+PASSWORD_LINK_HOURS = 72
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(DomainError):
+    """An account request was refused; `field` names the input it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    township_code: str | None = None,
+    county_code: str | None = None,
+    affiliation: str = "",
+) -> User:
+    """Add an account without a password; `issue_password_link` lets its owner set one."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise AccountError(f"電子郵件格式不正確：「{email}」", "email")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise AccountError(f"已有帳號使用電子郵件 {email}", "email")
+    if not name.strip():
+        raise AccountError("請填寫姓名", "name")
+    if role == Role.TOWNSHIP:
+        if not township_code or session.get(Township, township_code) is None:
+            raise AccountError(f"找不到鄉鎮市區代碼「{township_code or ''}」", "township")
+        county_code = None
+    elif role == Role.COUNTY:
+        if not county_code or session.get(County, county_code) is None:
+            raise AccountError(f"找不到縣市代碼「{county_code or ''}」", "county")
+        township_code = None
+    else:
+        township_code = county_code = None
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role.value,
+        township_code=township_code,
+        county_code=county_code,
+        affiliation=affiliation.strip(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_password_link(session: Session, user: User, now: datetime | None = None) -> str:
+    """Return a fresh one-time token; earlier unused links of the user stop working."""
+    now = now or utcnow()
+    session.execute(
+        update(PasswordToken)
+        .where(PasswordToken.user_id == user.id, PasswordToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        PasswordToken(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=PASSWORD_LINK_HOURS),
+        )
+    )
+    session.flush()
+    return token
+
+
+def find_password_token(session: Session, token: str, now: datetime | None = None) -> PasswordToken | None:
+    """The unused, unexpired token row for `token`, or None."""
+    row = session.scalar(select(PasswordToken).where(PasswordToken.token_hash == token_hash(token)))
+    if row is None or row.used_at is not None or row.expires_at <= (now or utcnow()):
+        return None
+    if not row.user.active:
+        return None
+    return row
+
+
+def set_password(session: Session, user: User, password: str, now: datetime | None = None) -> None:
+    """Set a new password and end every existing login of the account."""
+    problem = password_problem(password, user.email)
+    if problem:
+        raise AccountError(problem, "password")
+    user.password_hash = hash_password(password)
+    revoke_sessions(session, user, now)
+
+
+def use_password_token(session: Session, token: str, password: str) -> User:
+    row = find_password_token(session, token)
+    if row is None:
+        raise AccountError("這個設定密碼連結無效或已過期，請向管理者索取新連結。")
+    set_password(session, row.user, password)
+    row.used_at = utcnow()
+    session.flush()
+    return row.user
+
+
+# --- login ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures: int = 5
+    lock_minutes: int = 15
+
+
+def is_locked(session: Session, email: str, now: datetime | None = None) -> bool:
+    row = session.get(LoginThrottle, normalise_email(email))
+    return bool(row and row.locked_until and row.locked_until > (now or utcnow()))
+
+
+def record_failure(
+    session: Session, email: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> None:
+    """Count a failed login for `email` (known or not: unknown addresses are throttled
+    alike, so the lock reveals nothing). The counter is incremented in SQL so concurrent
+    workers cannot lose an increment."""
+    now = now or utcnow()
+    key = normalise_email(email)
+    window = timedelta(minutes=policy.lock_minutes)
+    row = session.get(LoginThrottle, key, with_for_update=True)
+    if row is None:
+        session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
+        session.flush()
+        return
+    if row.window_started_at + window < now and not (row.locked_until and row.locked_until > now):
+        row.failures, row.window_started_at, row.locked_until = 1, now, None
+        session.flush()
+        return
+    session.execute(
+        update(LoginThrottle).where(LoginThrottle.key == key).values(failures=LoginThrottle.failures + 1)
+    )
+    session.refresh(row)
+    if row.failures >= policy.max_failures:
+        row.locked_until = now + window
+    session.flush()
+
+
+def clear_failures(session: Session, email: str) -> None:
+    row = session.get(LoginThrottle, normalise_email(email))
+    if row is not None:
+        session.delete(row)
+        session.flush()
+
+
+def authenticate(
+    session: Session, email: str, password: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> User | None:
+    """The active user with this e-mail and password, or None. Failures are counted;
+    a locked address is refused even with the right password."""
+    now = now or utcnow()
+    if is_locked(session, email, now):
+        return None
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password) and stored is not _DUMMY_HASH
+    except (VerificationError, InvalidHashError):
+        ok = False  # a wrong password and an unknown address look the same
+    if not ok or user is None or not user.active:
+        record_failure(session, email, policy, now)
+        return None
+    if _hasher.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    clear_failures(session, email)
+    user.last_login_at = now
+    return user
+
+
+def start_session(session: Session, user: User, now: datetime | None = None) -> UserSession:
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    row = UserSession(token_hash=token_hash(token), user_id=user.id, created_at=now, last_seen_at=now)
+    session.add(row)
+    session.flush()
+    row.token = token
+    user.current_session = row
+    return row
+
+
+def load_session(
+    session: Session, token: str, idle: timedelta, now: datetime | None = None
+) -> User | None:
+    """The user behind a session token, if the session is live; touches last_seen."""
+    now = now or utcnow()
+    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if row.last_seen_at + idle < now:
+        row.revoked_at = now
+        session.commit()
+        return None
+    # Touch at most once a minute: most requests then need no write.
+    if now - row.last_seen_at > timedelta(minutes=1):
+        row.last_seen_at = now
+        session.commit()
+    row.token = token
+    row.user.current_session = row
+    return row.user
+
+
+def end_session(session: Session, user_session: UserSession, now: datetime | None = None) -> None:
+    user_session.revoked_at = now or utcnow()
+    session.flush()
+
+
+def revoke_sessions(session: Session, user: User, now: datetime | None = None) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+
+
+def disable_user(session: Session, user: User) -> None:
+    """Disable the account and end all its logins at once."""
+    user.active = False
+    revoke_sessions(session, user)
+    session.flush()

@@ -1,0 +1,373 @@
+"""SQLAlchemy models: reference data, accounts, proposals, revisions, audit and outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from portal.domain.proposal import ProposalType
+from portal.domain.roles import Role
+from portal.domain.states import State
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always hands back timezone-aware UTC values, also on SQLite."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+Document = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# --- reference data -----------------------------------------------------------------
+
+
+class Region(Base):
+    __tablename__ = "region"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(20), unique=True)
+    position: Mapped[int]
+    counties: Mapped[list[County]] = relationship(back_populates="region", order_by="County.position")
+
+
+class County(Base):
+    __tablename__ = "county"
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(20), unique=True)
+    name_en: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))
+    position: Mapped[int]
+    region_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    region: Mapped[Region] = relationship(back_populates="counties")
+    townships: Mapped[list[Township]] = relationship(back_populates="county", order_by="Township.code")
+
+
+class Township(Base):
+    __tablename__ = "township"
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"), index=True)
+    name_zh: Mapped[str] = mapped_column(String(20))
+    name_en: Mapped[str] = mapped_column(String(60))
+    zip: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(10))
+    county: Mapped[County] = relationship(back_populates="townships")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.county.name_zh}{self.name_zh}"
+
+
+class PriorityArea(Base):
+    """The NDC's priority townships (優先推動地區); empty until an admin imports the list."""
+
+    __tablename__ = "priority_area"
+    township_code: Mapped[str] = mapped_column(ForeignKey("township.code"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    township: Mapped[Township] = relationship()
+
+
+class Strategy(Base):
+    """One of the five strategies (五支箭) every business concept is tagged with."""
+
+    __tablename__ = "strategy"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(20))
+    name_en: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int]
+
+
+class Programme(Base):
+    """A ministry programme that can fund a business; admins keep this list current."""
+
+    __tablename__ = "programme"
+    __table_args__ = (UniqueConstraint("ministry", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ministry: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(120))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- accounts -----------------------------------------------------------------------
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __allow_unmapped__ = True
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'township') = (township_code IS NOT NULL)", name="township_scope"
+        ),
+        CheckConstraint("(role = 'county') = (county_code IS NOT NULL)", name="county_scope"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(20))
+    township_code: Mapped[str | None] = mapped_column(ForeignKey("township.code"))
+    county_code: Mapped[str | None] = mapped_column(ForeignKey("county.code"))
+    affiliation: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    township: Mapped[Township | None] = relationship()
+    county: Mapped[County | None] = relationship()
+
+    # Set by the login manager to the server-side session this request runs in.
+    current_session: UserSession | None = None
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def scope_label(self) -> str:
+        if self.township is not None:
+            return self.township.full_name
+        if self.county is not None:
+            return self.county.name_zh
+        return self.affiliation
+
+    # Flask-Login's user interface.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str | None:
+        """Flask-Login keeps the server-side session's token in the cookie, not the id."""
+        return self.current_session.token if self.current_session else None
+
+
+class UserSession(Base):
+    """A login. The cookie carries its token; revoking the row ends the login everywhere."""
+
+    __tablename__ = "user_session"
+    __allow_unmapped__ = True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user: Mapped[User] = relationship()
+
+    # The raw token exists only in the request that created or presented it.
+    token: str | None = None
+
+
+class PasswordToken(Base):
+    """A one-time link to set a password: for new accounts and resets."""
+
+    __tablename__ = "password_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user: Mapped[User] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed logins per e-mail address, shared by every worker through the database."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- proposals ----------------------------------------------------------------------
+
+
+class ProposalTownship(Base):
+    """A participating township of a regional or thematic proposal."""
+
+    __tablename__ = "proposal_township"
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), primary_key=True)
+    township_code: Mapped[str] = mapped_column(ForeignKey("township.code"), primary_key=True)
+    township: Mapped[Township] = relationship()
+
+
+class Proposal(Base):
+    __tablename__ = "proposal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle: Mapped[str] = mapped_column(String(20), index=True)
+    type: Mapped[str] = mapped_column(String(20), default=ProposalType.TOWNSHIP.value)
+    title: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(30), default=State.DRAFT.value, index=True)
+    lead_township_code: Mapped[str] = mapped_column(ForeignKey("township.code"), index=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"), index=True)
+    author_county_code: Mapped[str | None] = mapped_column(ForeignKey("county.code"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    content: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
+    # Raised on every save; a save that names an older value is an edit conflict.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    revision_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    lead_township: Mapped[Township] = relationship(foreign_keys=[lead_township_code])
+    county: Mapped[County] = relationship(foreign_keys=[county_code])
+    created_by: Mapped[User] = relationship()
+    participants: Mapped[list[ProposalTownship]] = relationship(cascade="all, delete-orphan")
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="proposal", order_by="Revision.number"
+    )
+    assignments: Mapped[list[ReviewAssignment]] = relationship(back_populates="proposal")
+
+    @property
+    def state(self) -> State:
+        return State(self.status)
+
+    @property
+    def type_enum(self) -> ProposalType:
+        return ProposalType(self.type)
+
+    @property
+    def participating_codes(self) -> set[str]:
+        return {p.township_code for p in self.participants}
+
+    @property
+    def reviewer_ids(self) -> set[int]:
+        return {a.reviewer_id for a in self.assignments}
+
+
+class Revision(Base):
+    """The proposal as submitted, frozen: reviewers score a revision, never the draft."""
+
+    __tablename__ = "revision"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(120))
+    content: Mapped[dict[str, Any]] = mapped_column(Document)
+    participating_codes: Mapped[list[str]] = mapped_column(Document, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    proposal: Mapped[Proposal] = relationship(back_populates="revisions")
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+
+class ReviewAssignment(Base):
+    __tablename__ = "review_assignment"
+    __table_args__ = (UniqueConstraint("proposal_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    proposal: Mapped[Proposal] = relationship(back_populates="assignments")
+    reviewer: Mapped[User] = relationship()
+
+
+# --- audit and notifications --------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what, when, and why. Never updated or deleted."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[User | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+
+
+class OutboxMessage(Base):
+    """A notification waiting to be e-mailed; also shown to the recipient in the portal."""
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[User] = relationship()
+
+
+class ImmutableRecordError(RuntimeError):
+    """Raised when code tries to change a revision or an audit event after writing it."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_history(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Revision | AuditEvent) and (
+            obj in session.deleted or session.is_modified(obj)
+        ):
+            raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} cannot be changed")

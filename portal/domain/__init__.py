@@ -1,0 +1,1 @@
+"""Business rules of the programme in plain Python: no Flask, no database."""

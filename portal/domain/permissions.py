@@ -1,0 +1,115 @@
+"""Who may see and change what: every view and operation asks these functions.
+
+They take plain objects (the database models satisfy the protocols below), so the
+rules can be tested without an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Protocol
+
+from portal.domain.proposal import ProposalType
+from portal.domain.roles import Role
+from portal.domain.states import State
+
+
+class Actor(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def township_code(self) -> str | None: ...
+    @property
+    def county_code(self) -> str | None: ...
+
+
+class ProposalFacts(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def lead_township_code(self) -> str: ...
+    @property
+    def county_code(self) -> str: ...
+    @property
+    def author_county_code(self) -> str | None: ...
+    @property
+    def participating_codes(self) -> Collection[str]: ...
+    @property
+    def reviewer_ids(self) -> Collection[int]: ...
+    @property
+    def revision_count(self) -> int: ...
+
+
+# Reviewers see a proposal from assignment on, never before.
+REVIEWER_VISIBLE = frozenset(
+    {State.IN_REVIEW, State.REVISION_REQUESTED, State.APPROVED, State.NOT_APPROVED, State.PUBLISHED}
+)
+
+
+def is_editor(user: Actor, proposal: ProposalFacts) -> bool:
+    """The authoring side: the lead township's staff, or the county that wrote it."""
+    if proposal.author_county_code:
+        return user.role == Role.COUNTY and user.county_code == proposal.author_county_code
+    return user.role == Role.TOWNSHIP and user.township_code == proposal.lead_township_code
+
+
+def _never_submitted_draft(proposal: ProposalFacts) -> bool:
+    return proposal.status == State.DRAFT and proposal.revision_count == 0
+
+
+def can_view(user: Actor, proposal: ProposalFacts) -> bool:
+    """Drafts that were never submitted stay with their authors."""
+    if is_editor(user, proposal):
+        return True
+    if user.role == Role.TOWNSHIP:
+        return (
+            user.township_code in proposal.participating_codes
+            and not _never_submitted_draft(proposal)
+        )
+    if user.role == Role.COUNTY:
+        return user.county_code == proposal.county_code and not _never_submitted_draft(proposal)
+    if user.role == Role.REVIEWER:
+        return user.id in proposal.reviewer_ids and proposal.status in REVIEWER_VISIBLE
+    if user.role == Role.ADMIN:
+        return not _never_submitted_draft(proposal)
+    return False
+
+
+def can_edit(user: Actor, proposal: ProposalFacts) -> bool:
+    """Content changes only in draft, and only by the authoring side."""
+    return proposal.status == State.DRAFT and is_editor(user, proposal)
+
+
+def can_create(user: Actor, proposal_type: ProposalType, lead_county_code: str) -> bool:
+    """Townships propose for themselves; counties author regional and thematic cases."""
+    if user.role == Role.TOWNSHIP:
+        return True
+    if user.role == Role.COUNTY:
+        return proposal_type != ProposalType.TOWNSHIP and user.county_code == lead_county_code
+    return False
+
+
+def is_county_of(user: Actor, proposal: ProposalFacts) -> bool:
+    return user.role == Role.COUNTY and user.county_code == proposal.county_code
+
+
+def is_admin(user: Actor, proposal: ProposalFacts | None = None) -> bool:
+    return user.role == Role.ADMIN
+
+
+def can_withdraw(user: Actor, proposal: ProposalFacts) -> bool:
+    return is_editor(user, proposal) or is_admin(user)
+
+
+def can_manage_users(user: Actor) -> bool:
+    return user.role == Role.ADMIN
+
+
+def can_read_audit_log(user: Actor) -> bool:
+    return user.role == Role.ADMIN
+
+
+def can_edit_reference(user: Actor) -> bool:
+    return user.role == Role.ADMIN

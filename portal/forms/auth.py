@@ -1,0 +1,24 @@
+"""Login and password forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
+    password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=256)])
+
+
+class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        "新密碼",
+        validators=[DataRequired("請輸入新密碼"), Length(max=256)],
+        description="至少 8 個字元；請避免常見密碼，可用一句好記的話。",
+    )
+    confirm = PasswordField(
+        "再輸入一次新密碼",
+        validators=[DataRequired("請再輸入一次新密碼"), EqualTo("password", "兩次輸入的密碼不一致")],
+    )

@@ -1,0 +1,36 @@
+"""Forms that move a proposal through the workflow."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField, TextAreaField, widgets
+from wtforms.validators import DataRequired, Length
+
+from portal.domain.workflow import Action
+
+REASON_MAX = 1000
+
+
+class TransitionForm(FlaskForm):  # type: ignore[misc]
+    action = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(
+        "說明或理由",
+        validators=[Length(max=REASON_MAX, message=f"請在 {REASON_MAX} 字以內")],
+        description="退回、修正後再提、不予核定、取消公開與撤案必須填寫，會通知相關單位。",
+    )
+
+    def validate_action(self, field: HiddenField) -> None:
+        if field.data not in {a.value for a in Action}:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError("不明的動作")
+
+
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    reviewers = SelectMultipleField(
+        "輔導團委員",
+        coerce=int,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired("請至少選一位委員")],
+    )

@@ -1,0 +1,64 @@
+"""Turning workflow events into messages in the outbox, one per recipient."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.db.models import OutboxMessage, Proposal, User
+from portal.domain.roles import Role
+from portal.domain.workflow import Audience, Transition
+
+
+def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audience]) -> list[User]:
+    """The active accounts behind each audience, each once, in a stable order."""
+    found: dict[int, User] = {}
+    for audience in audiences:
+        query = select(User).where(User.active.is_(True))
+        if audience == Audience.EDITORS:
+            if proposal.author_county_code:
+                query = query.where(
+                    User.role == Role.COUNTY, User.county_code == proposal.author_county_code
+                )
+            else:
+                query = query.where(
+                    User.role == Role.TOWNSHIP, User.township_code == proposal.lead_township_code
+                )
+        elif audience == Audience.COUNTY:
+            query = query.where(User.role == Role.COUNTY, User.county_code == proposal.county_code)
+        elif audience == Audience.REVIEWERS:
+            query = query.where(User.id.in_(proposal.reviewer_ids or {-1}))
+        else:
+            query = query.where(User.role == Role.ADMIN)
+        for user in session.scalars(query.order_by(User.id)):
+            found.setdefault(user.id, user)
+    return list(found.values())
+
+
+def queue_transition(
+    session: Session, proposal: Proposal, transition: Transition, actor: User, reason: str
+) -> list[OutboxMessage]:
+    """Queue one message per recipient of `transition`; the actor is not told of their own act."""
+    subject = f"【地方創生提案】{proposal.title or '未命名提案'}：{transition.label}"
+    lines = [
+        f"提案：{proposal.title or '未命名提案'}（{proposal.lead_township.full_name}）",
+        f"動作：{transition.label}，由 {actor.name}（{actor.role_enum.label}）執行",
+        f"目前狀態：{transition.target.label}",
+    ]
+    if reason.strip():
+        lines.append(f"說明：{reason.strip()}")
+    messages = [
+        OutboxMessage(
+            recipient_id=user.id,
+            event=transition.action.value,
+            proposal_id=proposal.id,
+            subject=subject,
+            body="\n".join(lines),
+        )
+        for user in recipients(session, proposal, transition.notify)
+        if user.id != actor.id
+    ]
+    session.add_all(messages)
+    return messages

@@ -1,0 +1,186 @@
+"""NDC secretariat pages: audit log, accounts and reference data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import Select, func, select
+from werkzeug.wrappers import Response
+
+from portal import accounts, db, operations, reference
+from portal.db.models import AuditEvent, County, Programme, Township, User
+from portal.domain.roles import Role
+from portal.domain.states import State
+from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserForm
+from portal.views import require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
+
+@bp.before_request
+@login_required  # type: ignore[misc]
+def _admins_only() -> None:
+    require_admin()
+
+
+def _filtered(form: AuditFilterForm) -> Select[tuple[AuditEvent]]:
+    query = select(AuditEvent)
+    if form.action.data:
+        query = query.where(AuditEvent.action == form.action.data)
+    if form.actor.data:
+        query = query.where(AuditEvent.actor_label.contains(form.actor.data.strip()))
+    if form.proposal.data and form.proposal.data.strip().isdigit():
+        query = query.where(AuditEvent.proposal_id == int(form.proposal.data))
+    if form.since.data:
+        query = query.where(AuditEvent.at >= datetime.combine(form.since.data, time(), UTC))
+    if form.until.data:
+        end = datetime.combine(form.until.data, time(), UTC) + timedelta(days=1)
+        query = query.where(AuditEvent.at < end)
+    return query
+
+
+@bp.route("/audit")
+def audit() -> str:
+    """The append-only audit log, newest first, filtered by action, actor, proposal, dates."""
+    form = AuditFilterForm(request.args)
+    labels = operations.action_labels()
+    form.action.choices = [("", "全部")] + list(labels.items())
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    events: list[AuditEvent] = []
+    total = 0
+    if form.validate():
+        query = _filtered(form)
+        dbs = db.session()
+        total = dbs.scalar(select(func.count()).select_from(query.subquery())) or 0
+        events = list(
+            dbs.scalars(
+                query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+            )
+        )
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        events=events,
+        labels=labels,
+        states={s.value: s.label for s in State},
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+    )
+
+
+def _user_form() -> UserForm:
+    form = UserForm()
+    dbs = db.session()
+    townships = dbs.scalars(select(Township).join(County).order_by(County.position, Township.code))
+    form.township.choices = [("", "（不適用）")] + [(t.code, t.full_name) for t in townships]
+    counties = dbs.scalars(select(County).order_by(County.position))
+    form.county.choices = [("", "（不適用）")] + [(c.code, c.name_zh) for c in counties]
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> str:
+    """Accounts by role; adding one shows its one-time set-password link once."""
+    form = _user_form()
+    link = None
+    dbs = db.session()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                dbs,
+                email=form.email.data,
+                name=form.name.data,
+                role=Role(form.role.data),
+                township_code=form.township.data or None,
+                county_code=form.county.data or None,
+                affiliation=form.affiliation.data or "",
+            )
+            token = accounts.issue_password_link(dbs, user)
+            operations.audit(dbs, current_user, "user_add", reason=f"{user.email}（{user.role_enum.label}）")
+        except accounts.AccountError as error:
+            dbs.rollback()
+            getattr(form, error.field or "email").errors.append(str(error))
+        else:
+            dbs.commit()
+            link = url_for("auth.set_password", token=token, _external=True)
+            flash(f"已新增帳號 {user.email}。請將下方的設定密碼連結交給本人。", "success")
+            form = _user_form()
+            form.process(formdata=None)
+    everyone = dbs.scalars(select(User).order_by(User.role, User.email))
+    return render_template("admin/users.html", form=form, users=list(everyone), link=link)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def user_active(user_id: int) -> Response:
+    """Disable (ending every login at once) or re-enable an account."""
+    dbs = db.session()
+    user = dbs.get(User, user_id)
+    if user is None:
+        abort(404)
+    if user.id == current_user.id:
+        flash("不能停用自己的帳號。", "error")
+        return redirect(url_for(".users"))
+    if user.active:
+        accounts.disable_user(dbs, user)
+        operations.audit(dbs, current_user, "user_disable", reason=user.email)
+        flash(f"已停用 {user.email}，該帳號的登入已全部失效。", "success")
+    else:
+        user.active = True
+        operations.audit(dbs, current_user, "user_enable", reason=user.email)
+        flash(f"已重新啟用 {user.email}。", "success")
+    dbs.commit()
+    return redirect(url_for(".users"))
+
+
+@bp.route("/reference", endpoint="reference")
+def reference_data() -> str:
+    """Counts of the reference tables, the priority list's state and the programmes."""
+    dbs = db.session()
+    counties = list(dbs.scalars(select(County).order_by(County.position)))
+    programmes = list(dbs.scalars(select(Programme).order_by(Programme.ministry, Programme.id)))
+    return render_template(
+        "admin/reference.html",
+        counties=counties,
+        township_total=sum(len(c.townships) for c in counties),
+        priority=reference.priority_status(dbs),
+        programmes=programmes,
+        form=ProgrammeForm(formdata=None),
+    )
+
+
+@bp.route("/programmes/new", methods=["POST"], endpoint="programme_new")
+@bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
+def programme(programme_id: int | None = None) -> str | Response:
+    """Add or edit a ministry programme offered as a funding source."""
+    dbs = db.session()
+    item = dbs.get(Programme, programme_id) if programme_id else Programme(active=True)
+    if item is None:
+        abort(404)
+    form = ProgrammeForm(obj=item)
+    if form.validate_on_submit():
+        same = select(Programme).where(
+            Programme.ministry == form.ministry.data.strip(),
+            Programme.name == form.name.data.strip(),
+        )
+        if item.id is not None:
+            same = same.where(Programme.id != item.id)
+        if dbs.scalar(same) is not None:
+            form.name.errors.append("這個部會已有同名計畫")
+        else:
+            form.populate_obj(item)
+            item.ministry, item.name = item.ministry.strip(), item.name.strip()
+            dbs.add(item)
+            dbs.flush()
+            action = "programme_edit" if programme_id else "programme_add"
+            operations.audit(dbs, current_user, action, reason=f"{item.ministry}：{item.name}")
+            dbs.commit()
+            flash(f"已儲存「{item.name}」。", "success")
+            return redirect(url_for(".reference") + "#programmes")
+    return render_template("admin/programme.html", form=form, programme=item)
+

@@ -1,0 +1,24 @@
+"""The dashboard: the proposals each account works on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import db
+from portal.db.models import Proposal
+from portal.domain import permissions as perm
+from portal.domain.workflow import available_actions
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required  # type: ignore[misc]
+def index() -> str:
+    """Every proposal the account may see, newest change first, with its next moves."""
+    proposals = db.session().scalars(select(Proposal).order_by(Proposal.updated_at.desc()))
+    visible = [p for p in proposals if perm.can_view(current_user, p)]
+    actions = {p.id: available_actions(current_user, p) for p in visible}
+    return render_template("main/index.html", proposals=visible, actions=actions)
