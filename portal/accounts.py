@@ -162,9 +162,7 @@ def is_locked(session: Session, email: str, now: datetime | None = None) -> bool
     return bool(row and row.locked_until and row.locked_until > (now or utcnow()))
 
 
-def record_failure(
-    session: Session, email: str, policy: ThrottlePolicy, now: datetime | None = None
-) -> None:
+def record_failure(session: Session, email: str, policy: ThrottlePolicy, now: datetime | None = None) -> None:
     """Count a failed login for `email` (known or not: unknown addresses are throttled
     alike, so the lock reveals nothing). The counter is incremented in SQL so concurrent
     workers cannot lose an increment."""
@@ -231,9 +229,7 @@ def start_session(session: Session, user: User, now: datetime | None = None) -> 
     return row
 
 
-def load_session(
-    session: Session, token: str, idle: timedelta, now: datetime | None = None
-) -> User | None:
+def load_session(session: Session, token: str, idle: timedelta, now: datetime | None = None) -> User | None:
     """The user behind a session token, if the session is live; touches last_seen."""
     now = now or utcnow()
     row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))

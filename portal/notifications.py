@@ -19,9 +19,7 @@ def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audienc
         query = select(User).where(User.active.is_(True))
         if audience == Audience.EDITORS:
             if proposal.author_county_code:
-                query = query.where(
-                    User.role == Role.COUNTY, User.county_code == proposal.author_county_code
-                )
+                query = query.where(User.role == Role.COUNTY, User.county_code == proposal.author_county_code)
             else:
                 query = query.where(
                     User.role == Role.TOWNSHIP, User.township_code == proposal.lead_township_code

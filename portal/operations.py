@@ -12,13 +12,20 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from portal import notifications
-from portal.db.models import AuditEvent, Proposal, ProposalTownship, Revision, Township, User, utcnow
+from portal.db.models import (
+    AuditEvent,
+    Proposal,
+    ProposalTownship,
+    Revision,
+    Township,
+    User,
+    utcnow,
+)
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action, Transition, plan
-
 
 # Audit actions that are not workflow moves, with their labels.
 OTHER_ACTIONS = {

@@ -19,6 +19,8 @@ from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 
 PASSWORD = "tea-fields-at-dawn"
+# Hashing costs tens of milliseconds by design; tests share one hash of PASSWORD.
+PASSWORD_HASH = accounts.hash_password(PASSWORD)
 # 南投縣埔里鎮 and its neighbour 國姓鄉; 臺東縣 達仁鄉 is in another county.
 PULI, GUOXING, DAREN = "10008020", "10008100", "10014150"
 NANTOU, TAITUNG = "10008", "10014"
@@ -51,16 +53,21 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def app(tmp_path: Path, template_db: Path) -> Iterator[Flask]:
+    """The portal on a copy of the template database.
+
+    No app context is held open: requests made by the test client must each get their
+    own, as in production (a shared context would share `g` between requests)."""
     (tmp_path / "portal.db").write_bytes(template_db.read_bytes())
     application = make_app(tmp_path)
-    with application.app_context():
-        yield application
+    yield application
     db.database(application).engine.dispose()
 
 
 @pytest.fixture
-def session(app: Flask) -> Session:
-    return db.session()
+def session(app: Flask) -> Iterator[Session]:
+    """The test's own database session, separate from the ones requests use."""
+    with db.database(app).session() as test_session:
+        yield test_session
 
 
 @pytest.fixture
@@ -80,8 +87,15 @@ class Factory:
         self.session = session
         self.count = 0
 
-    def user(self, role: Role, *, township: str | None = None, county: str | None = None,
-             name: str = "", password: str | None = PASSWORD) -> User:
+    def user(
+        self,
+        role: Role,
+        *,
+        township: str | None = None,
+        county: str | None = None,
+        name: str = "",
+        password: str | None = PASSWORD,
+    ) -> User:
         self.count += 1
         user = accounts.create_user(
             self.session,
@@ -92,16 +106,27 @@ class Factory:
             county_code=county,
         )
         if password:
-            user.password_hash = accounts.hash_password(password)
+            user.password_hash = PASSWORD_HASH if password == PASSWORD else accounts.hash_password(password)
         self.session.commit()
         return user
 
-    def proposal(self, author: User, *, lead: str = PULI, title: str = "埔里生態城鄉共好計畫",
-                 proposal_type: ProposalType = ProposalType.TOWNSHIP,
-                 participating: list[str] | None = None) -> Proposal:
+    def proposal(
+        self,
+        author: User,
+        *,
+        lead: str = PULI,
+        title: str = "埔里生態城鄉共好計畫",
+        proposal_type: ProposalType = ProposalType.TOWNSHIP,
+        participating: list[str] | None = None,
+    ) -> Proposal:
         proposal = operations.create_proposal(
-            self.session, author, cycle="2026", proposal_type=proposal_type,
-            lead_township_code=lead, title=title, participating_codes=participating,
+            self.session,
+            author,
+            cycle="2026",
+            proposal_type=proposal_type,
+            lead_township_code=lead,
+            title=title,
+            participating_codes=participating,
         )
         self.session.commit()
         return proposal

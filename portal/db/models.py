@@ -142,9 +142,7 @@ class User(Base):
     __tablename__ = "user_account"
     __allow_unmapped__ = True
     __table_args__ = (
-        CheckConstraint(
-            "(role = 'township') = (township_code IS NOT NULL)", name="township_scope"
-        ),
+        CheckConstraint("(role = 'township') = (township_code IS NOT NULL)", name="township_scope"),
         CheckConstraint("(role = 'county') = (county_code IS NOT NULL)", name="county_scope"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -269,9 +267,7 @@ class Proposal(Base):
     county: Mapped[County] = relationship(foreign_keys=[county_code])
     created_by: Mapped[User] = relationship()
     participants: Mapped[list[ProposalTownship]] = relationship(cascade="all, delete-orphan")
-    revisions: Mapped[list[Revision]] = relationship(
-        back_populates="proposal", order_by="Revision.number"
-    )
+    revisions: Mapped[list[Revision]] = relationship(back_populates="proposal", order_by="Revision.number")
     assignments: Mapped[list[ReviewAssignment]] = relationship(back_populates="proposal")
 
     @property
@@ -367,7 +363,5 @@ class ImmutableRecordError(RuntimeError):
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_history(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Revision | AuditEvent) and (
-            obj in session.deleted or session.is_modified(obj)
-        ):
+        if isinstance(obj, Revision | AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} cannot be changed")

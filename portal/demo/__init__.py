@@ -23,6 +23,8 @@ from portal.domain.roles import Role
 from portal.domain.workflow import Action
 
 DEMO_DOMAIN = "demo.example.org"
+# Letters and digits without look-alikes (0/O, 1/l/I), so printed passwords type cleanly.
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # The moves that bring a new draft to each stage, and who makes each move.
 PATHS: dict[str, list[Action]] = {
@@ -37,7 +39,13 @@ PATHS: dict[str, list[Action]] = {
     "published": [Action.SUBMIT, Action.FORWARD, Action.ASSIGN, Action.APPROVE, Action.PUBLISH],
 }
 COUNTY_MOVES = {Action.FORWARD, Action.RETURN}
-ADMIN_MOVES = {Action.ASSIGN, Action.APPROVE, Action.REQUEST_REVISION, Action.REJECT, Action.PUBLISH}
+ADMIN_MOVES = {
+    Action.ASSIGN,
+    Action.APPROVE,
+    Action.REQUEST_REVISION,
+    Action.REJECT,
+    Action.PUBLISH,
+}
 
 
 @dataclass
@@ -54,14 +62,12 @@ def demo_cases() -> list[dict[str, Any]]:
     return cases
 
 
-def _account(
-    session: Session, logins: list[Login], email: str, name: str, role: Role, **scope: Any
-) -> User:
+def _account(session: Session, logins: list[Login], email: str, name: str, role: Role, **scope: Any) -> User:
     """Create the demo account if missing and give it a fresh random password."""
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         user = accounts.create_user(session, email=email, name=name, role=role, **scope)
-    password = secrets.token_urlsafe(9)
+    password = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
     user.password_hash = accounts.hash_password(password)
     user.active = True
     logins.append(Login(email, password, role, user.scope_label))
@@ -74,12 +80,13 @@ def load(session: Session, cycle_default: str = "2026") -> list[Login]:
     logins: list[Login] = []
     admin = _account(session, logins, f"admin@{DEMO_DOMAIN}", "林秘書（國發會）", Role.ADMIN)
     reviewers = [
-        _account(
-            session, logins, f"reviewer{n}@{DEMO_DOMAIN}", name, Role.REVIEWER, affiliation=org
-        )
+        _account(session, logins, f"reviewer{n}@{DEMO_DOMAIN}", name, Role.REVIEWER, affiliation=org)
         for n, (name, org) in enumerate(
-            [("陳委員", "國立暨南國際大學"), ("黃委員", "地方創生輔導團（中區）"),
-             ("張委員", "社會企業顧問")],
+            [
+                ("陳委員", "國立暨南國際大學"),
+                ("黃委員", "地方創生輔導團（中區）"),
+                ("張委員", "社會企業顧問"),
+            ],
             start=1,
         )
     ]
@@ -89,17 +96,23 @@ def load(session: Session, cycle_default: str = "2026") -> list[Login]:
         if lead is None:
             raise ValueError(f"demo case {case['slug']}: unknown township {case['lead_township']}")
         township_user = _account(
-            session, logins, f"township-{lead.code}@{DEMO_DOMAIN}", f"{lead.name_zh}公所承辦人",
-            Role.TOWNSHIP, township_code=lead.code,
+            session,
+            logins,
+            f"township-{lead.code}@{DEMO_DOMAIN}",
+            f"{lead.name_zh}公所承辦人",
+            Role.TOWNSHIP,
+            township_code=lead.code,
         )
         county_user = _account(
-            session, logins, f"county-{lead.county_code}@{DEMO_DOMAIN}",
-            f"{lead.county.name_zh}政府承辦人", Role.COUNTY, county_code=lead.county_code,
+            session,
+            logins,
+            f"county-{lead.county_code}@{DEMO_DOMAIN}",
+            f"{lead.county.name_zh}政府承辦人",
+            Role.COUNTY,
+            county_code=lead.county_code,
         )
         exists = session.scalar(
-            select(Proposal).where(
-                Proposal.title == case["title"], Proposal.lead_township_code == lead.code
-            )
+            select(Proposal).where(Proposal.title == case["title"], Proposal.lead_township_code == lead.code)
         )
         if exists is None:
             author = county_user if case["type"] == ProposalType.THEMATIC else township_user

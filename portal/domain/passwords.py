@@ -13,9 +13,7 @@ MAX_LENGTH = 256
 def common_passwords() -> frozenset[str]:
     """Passwords seen again and again in published breach lists, lower-cased."""
     text = resources.files("portal.domain").joinpath("common_passwords.txt").read_text("utf-8")
-    return frozenset(
-        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
-    )
+    return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#")
 
 
 def password_problem(password: str, email: str = "") -> str | None:

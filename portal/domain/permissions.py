@@ -64,10 +64,7 @@ def can_view(user: Actor, proposal: ProposalFacts) -> bool:
     if is_editor(user, proposal):
         return True
     if user.role == Role.TOWNSHIP:
-        return (
-            user.township_code in proposal.participating_codes
-            and not _never_submitted_draft(proposal)
-        )
+        return user.township_code in proposal.participating_codes and not _never_submitted_draft(proposal)
     if user.role == Role.COUNTY:
         return user.county_code == proposal.county_code and not _never_submitted_draft(proposal)
     if user.role == Role.REVIEWER:

@@ -77,39 +77,71 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(Action.SUBMIT, "送出提案", {S.DRAFT}, S.SUBMITTED, perm.is_editor, C),
         _t(Action.FORWARD, "轉送國發會", {S.SUBMITTED}, S.FORWARDED, perm.is_county_of, A, E),
         _t(
-            Action.RETURN, "退回補件", {S.SUBMITTED}, S.RETURNED, perm.is_county_of, E,
+            Action.RETURN,
+            "退回補件",
+            {S.SUBMITTED},
+            S.RETURNED,
+            perm.is_county_of,
+            E,
             needs_reason=True,
         ),
         _t(Action.ASSIGN, "分派輔導團審查", {S.FORWARDED}, S.IN_REVIEW, perm.is_admin, R, E),
         _t(Action.APPROVE, "核定", {S.IN_REVIEW}, S.APPROVED, perm.is_admin, E, C, R),
         _t(
-            Action.REQUEST_REVISION, "修正後再提", {S.IN_REVIEW}, S.REVISION_REQUESTED,
-            perm.is_admin, E, C, R, needs_reason=True,
-        ),
-        _t(
-            Action.REJECT, "不予核定", {S.IN_REVIEW}, S.NOT_APPROVED, perm.is_admin, E, C, R,
+            Action.REQUEST_REVISION,
+            "修正後再提",
+            {S.IN_REVIEW},
+            S.REVISION_REQUESTED,
+            perm.is_admin,
+            E,
+            C,
+            R,
             needs_reason=True,
         ),
         _t(
-            Action.REVISE, "修改後重新提案", {S.RETURNED, S.REVISION_REQUESTED}, S.DRAFT,
+            Action.REJECT,
+            "不予核定",
+            {S.IN_REVIEW},
+            S.NOT_APPROVED,
+            perm.is_admin,
+            E,
+            C,
+            R,
+            needs_reason=True,
+        ),
+        _t(
+            Action.REVISE,
+            "修改後重新提案",
+            {S.RETURNED, S.REVISION_REQUESTED},
+            S.DRAFT,
             perm.is_editor,
         ),
         _t(Action.PUBLISH, "公開於成果網站", {S.APPROVED}, S.PUBLISHED, perm.is_admin, E, C),
         _t(
-            Action.UNPUBLISH, "取消公開", {S.PUBLISHED}, S.APPROVED, perm.is_admin, E, C,
+            Action.UNPUBLISH,
+            "取消公開",
+            {S.PUBLISHED},
+            S.APPROVED,
+            perm.is_admin,
+            E,
+            C,
             needs_reason=True,
         ),
         _t(
-            Action.WITHDRAW, "撤案", OPEN_STATES, S.WITHDRAWN, perm.can_withdraw, C, A,
+            Action.WITHDRAW,
+            "撤案",
+            OPEN_STATES,
+            S.WITHDRAWN,
+            perm.can_withdraw,
+            C,
+            A,
             needs_reason=True,
         ),
     )
 }
 
 
-def plan(
-    actor: perm.Actor, proposal: perm.ProposalFacts, action: Action, reason: str = ""
-) -> Transition:
+def plan(actor: perm.Actor, proposal: perm.ProposalFacts, action: Action, reason: str = "") -> Transition:
     """Return the move if `actor` may do `action` to `proposal` now; raise otherwise.
 
     Raises PermissionDenied when the actor may not see the proposal or make this move,
@@ -121,9 +153,7 @@ def plan(
     transition = TRANSITIONS[action]
     current = State(proposal.status)
     if current not in transition.sources:
-        raise IllegalTransition(
-            f"提案目前為「{current.label}」，不能執行「{transition.label}」。"
-        )
+        raise IllegalTransition(f"提案目前為「{current.label}」，不能執行「{transition.label}」。")
     if not transition.allowed(actor, proposal):
         raise PermissionDenied(f"您的帳號不能對這件提案執行「{transition.label}」。")
     if transition.needs_reason and not reason.strip():
@@ -136,8 +166,4 @@ def available_actions(actor: perm.Actor, proposal: perm.ProposalFacts) -> list[A
     if not perm.can_view(actor, proposal):
         return []
     current = State(proposal.status)
-    return [
-        t.action
-        for t in TRANSITIONS.values()
-        if current in t.sources and t.allowed(actor, proposal)
-    ]
+    return [t.action for t in TRANSITIONS.values() if current in t.sources and t.allowed(actor, proposal)]

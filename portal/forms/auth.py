@@ -20,5 +20,8 @@ class SetPasswordForm(FlaskForm):  # type: ignore[misc]
     )
     confirm = PasswordField(
         "再輸入一次新密碼",
-        validators=[DataRequired("請再輸入一次新密碼"), EqualTo("password", "兩次輸入的密碼不一致")],
+        validators=[
+            DataRequired("請再輸入一次新密碼"),
+            EqualTo("password", "兩次輸入的密碼不一致"),
+        ],
     )

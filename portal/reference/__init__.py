@@ -65,7 +65,7 @@ def load(session: Session) -> LoadSummary:
         strategy.name_zh, strategy.name_en = row["name_zh"], row["name_en"]
         strategy.description, strategy.position = row["description"], position
         session.add(strategy)
-    known = set(session.execute(select(Programme.ministry, Programme.name)).tuples())
+    known = set(session.execute(select(Programme.ministry, Programme.name)).all())
     added = 0
     for row in read_csv("programmes.csv"):
         if (row["ministry"], row["programme"]) not in known:
@@ -134,4 +134,4 @@ def import_priority(session: Session, path: Path) -> int:
 def priority_status(session: Session) -> dict[str, int]:
     """Counts of priority townships by kind; empty when the list was never imported."""
     rows = session.execute(select(PriorityArea.kind, func.count()).group_by(PriorityArea.kind))
-    return {kind: count for kind, count in rows.tuples()}
+    return {kind: count for kind, count in rows}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
 from portal import accounts, db, operations, reference
+from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.roles import Role
 from portal.domain.states import State
@@ -19,13 +20,14 @@ from portal.views import require_admin
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
+
 @bp.before_request
-@login_required  # type: ignore[misc]
+@login_required
 def _admins_only() -> None:
     require_admin()
 
 
-def _filtered(form: AuditFilterForm) -> Select[tuple[AuditEvent]]:
+def _filtered(form: AuditFilterForm) -> Select[AuditEvent]:
     query = select(AuditEvent)
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data)
@@ -46,7 +48,7 @@ def audit() -> str:
     """The append-only audit log, newest first, filtered by action, actor, proposal, dates."""
     form = AuditFilterForm(request.args)
     labels = operations.action_labels()
-    form.action.choices = [("", "全部")] + list(labels.items())
+    form.action.choices = [("", "全部"), *labels.items()]
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events: list[AuditEvent] = []
     total = 0
@@ -55,9 +57,7 @@ def audit() -> str:
         dbs = db.session()
         total = dbs.scalar(select(func.count()).select_from(query.subquery())) or 0
         events = list(
-            dbs.scalars(
-                query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-            )
+            dbs.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
         )
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -183,4 +183,3 @@ def programme(programme_id: int | None = None) -> str | Response:
             flash(f"已儲存「{item.name}」。", "success")
             return redirect(url_for(".reference") + "#programmes")
     return render_template("admin/programme.html", form=form, programme=item)
-

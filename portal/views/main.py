@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal import db
+from portal.auth import login_required
 from portal.db.models import Proposal
 from portal.domain import permissions as perm
 from portal.domain.workflow import available_actions
@@ -15,7 +16,7 @@ bp = Blueprint("main", __name__)
 
 
 @bp.route("/")
-@login_required  # type: ignore[misc]
+@login_required
 def index() -> str:
     """Every proposal the account may see, newest change first, with its next moves."""
     proposals = db.session().scalars(select(Proposal).order_by(Proposal.updated_at.desc()))

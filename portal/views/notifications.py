@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
 from portal import db
+from portal.auth import login_required
 from portal.db.models import OutboxMessage, utcnow
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 @bp.route("/")
-@login_required  # type: ignore[misc]
+@login_required
 def inbox() -> str:
     messages = db.session().scalars(
         select(OutboxMessage)
@@ -26,7 +27,7 @@ def inbox() -> str:
 
 
 @bp.route("/read", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def mark_read() -> Response:
 
     dbs = db.session()

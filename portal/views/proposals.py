@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from portal import db, operations
+from portal.auth import login_required
 from portal.db.models import AuditEvent, ReviewAssignment, User
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
@@ -26,7 +27,7 @@ def _reviewer_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/<int:proposal_id>")
-@login_required  # type: ignore[misc]
+@login_required
 def detail(proposal_id: int) -> str:
     proposal = visible_proposal(proposal_id)
     history = db.session().scalars(
@@ -45,7 +46,7 @@ def detail(proposal_id: int) -> str:
 
 
 @bp.route("/<int:proposal_id>/transition", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def transition(proposal_id: int) -> Response:
     """Apply one workflow move; a refusal comes back as a message, nothing changed."""
     proposal = visible_proposal(proposal_id)
@@ -60,7 +61,7 @@ def transition(proposal_id: int) -> Response:
         abort(400)  # assignment names reviewers: it has its own form
     dbs = db.session()
     try:
-        done = operations.apply_transition(dbs, proposal, action, current_user, form.reason.data)
+        done = operations.apply_transition(dbs, proposal, action, current_user, form.reason.data or "")
     except DomainError as error:
         dbs.rollback()
         flash(str(error), "error")
@@ -71,7 +72,7 @@ def transition(proposal_id: int) -> Response:
 
 
 @bp.route("/<int:proposal_id>/assign", methods=["POST"])
-@login_required  # type: ignore[misc]
+@login_required
 def assign(proposal_id: int) -> Response:
     """Assign reviewers and move the proposal into review, in one transaction."""
     proposal = visible_proposal(proposal_id)

@@ -62,9 +62,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=10), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("region_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_id"], ["region.id"], name=op.f("fk_county_region_id_region")
-        ),
+        sa.ForeignKeyConstraint(["region_id"], ["region.id"], name=op.f("fk_county_region_id_region")),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_county")),
         sa.UniqueConstraint("name_zh", name=op.f("uq_county_name_zh")),
     )
@@ -233,9 +231,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_event_action"), ["action"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_event_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_event_at"), ["at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_audit_event_proposal_id"), ["proposal_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_event_proposal_id"), ["proposal_id"], unique=False)
 
     op.create_table(
         "outbox_message",
@@ -261,12 +257,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
     )
     with op.batch_alter_table("outbox_message", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_outbox_message_recipient_id"), ["recipient_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_outbox_message_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbox_message_recipient_id"), ["recipient_id"], unique=False)
 
     op.create_table(
         "proposal_township",
@@ -297,17 +289,11 @@ def upgrade() -> None:
             name=op.f("fk_review_assignment_reviewer_id_user_account"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_assignment")),
-        sa.UniqueConstraint(
-            "proposal_id", "reviewer_id", name=op.f("uq_review_assignment_proposal_id")
-        ),
+        sa.UniqueConstraint("proposal_id", "reviewer_id", name=op.f("uq_review_assignment_proposal_id")),
     )
     with op.batch_alter_table("review_assignment", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_review_assignment_proposal_id"), ["proposal_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_review_assignment_reviewer_id"), ["reviewer_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_review_assignment_proposal_id"), ["proposal_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_review_assignment_reviewer_id"), ["reviewer_id"], unique=False)
 
     op.create_table(
         "revision",
