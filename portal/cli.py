@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import accounts, db, operations, reference
@@ -54,6 +54,7 @@ def initialise() -> reference.LoadSummary:
 
 
 @click.command("init")
+@with_appcontext
 def init_command() -> None:
     """建立或升級資料庫並載入參考資料（可重複執行）。"""
     summary = initialise()
@@ -66,6 +67,7 @@ def init_command() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """載入示範帳號與提案，並印出示範登入資訊（正式環境不可使用）。"""
     from portal import demo
@@ -82,7 +84,7 @@ def demo_command() -> None:
     click.echo(f"請開啟 {current_app.config['BASE_URL']} 登入。")
 
 
-@click.group("user")
+@click.group("user", cls=AppGroup)
 def user_group() -> None:
     """管理帳號。"""
 
@@ -170,7 +172,7 @@ def user_list() -> None:
         click.echo(f"{user.role:<9} {user.email:<40} {user.name} {user.scope_label}{state}")
 
 
-@click.group("reference")
+@click.group("reference", cls=AppGroup)
 def reference_group() -> None:
     """參考資料。"""
 

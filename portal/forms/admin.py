@@ -7,8 +7,9 @@ from wtforms import BooleanField, DateField, EmailField, SelectField, StringFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.roles import Role
+from portal.forms import choices
 
-ROLE_CHOICES = [(r.value, r.label) for r in Role]
+ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
 class UserForm(FlaskForm):  # type: ignore[misc]

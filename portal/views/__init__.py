@@ -13,6 +13,7 @@ from portal import db, operations
 from portal.db.models import OutboxMessage, Proposal
 from portal.domain import permissions as perm
 from portal.domain.states import State
+from portal.domain.workflow import TRANSITIONS, Action
 
 # Taiwan has kept UTC+8 without daylight saving since 1980.
 TAIWAN = timezone(timedelta(hours=8), "臺灣")
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
     app.jinja_env.globals["state_label"] = lambda state: State(state).label
+    app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]
 
     @app.context_processor
     def unread() -> dict[str, Any]:

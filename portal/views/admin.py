@@ -14,6 +14,7 @@ from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.roles import Role
 from portal.domain.states import State
+from portal.forms import choices
 from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserForm
 from portal.views import require_admin
 
@@ -48,7 +49,7 @@ def audit() -> str:
     """The append-only audit log, newest first, filtered by action, actor, proposal, dates."""
     form = AuditFilterForm(request.args)
     labels = operations.action_labels()
-    form.action.choices = [("", "全部"), *labels.items()]
+    form.action.choices = choices([("", "全部"), *labels.items()])
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     events: list[AuditEvent] = []
     total = 0
@@ -78,9 +79,9 @@ def _user_form() -> UserForm:
     form = UserForm()
     dbs = db.session()
     townships = dbs.scalars(select(Township).join(County).order_by(County.position, Township.code))
-    form.township.choices = [("", "（不適用）")] + [(t.code, t.full_name) for t in townships]
+    form.township.choices = choices([("", "（不適用）"), *((t.code, t.full_name) for t in townships)])
     counties = dbs.scalars(select(County).order_by(County.position))
-    form.county.choices = [("", "（不適用）")] + [(c.code, c.name_zh) for c in counties]
+    form.county.choices = choices([("", "（不適用）"), *((c.code, c.name_zh) for c in counties)])
     return form
 
 

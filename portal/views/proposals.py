@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from portal import db, operations
 from portal.auth import login_required
@@ -13,17 +14,18 @@ from portal.db.models import AuditEvent, ReviewAssignment, User
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.workflow import Action, available_actions
+from portal.forms import choices
 from portal.forms.workflow import AssignForm, TransitionForm
 from portal.views import visible_proposal
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
 
-def _reviewer_choices() -> list[tuple[int, str]]:
+def _reviewer_choices() -> list[SelectChoice]:
     reviewers = db.session().scalars(
         select(User).where(User.role == Role.REVIEWER, User.active.is_(True)).order_by(User.name)
     )
-    return [(u.id, f"{u.name}（{u.affiliation}）" if u.affiliation else u.name) for u in reviewers]
+    return choices((u.id, f"{u.name}（{u.affiliation}）" if u.affiliation else u.name) for u in reviewers)
 
 
 @bp.route("/<int:proposal_id>")

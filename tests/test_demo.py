@@ -1,0 +1,80 @@
+"""`portal demo`: accounts for every role, proposals at every stage, safe to run twice."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.db.models import PriorityArea, Proposal, Revision, User
+from tests.conftest import Auth, make_app
+
+LOGIN_LINE = re.compile(r"^\s+\S+\s+(\S+@demo\.example\.org)\s+([A-Za-z0-9]{12})\b", re.M)
+
+
+def run_demo(app: Flask) -> dict[str, str]:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return dict(LOGIN_LINE.findall(result.output))
+
+
+def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> None:
+    run_demo(app)
+
+    stages = Counter(session.scalars(select(Proposal.status)))
+    assert stages == {
+        "draft": 1,
+        "submitted": 1,
+        "returned": 1,
+        "forwarded": 1,
+        "in_review": 1,
+        "revision_requested": 1,
+        "approved": 1,
+        "not_approved": 1,
+        "published": 2,
+    }
+    assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0
+
+
+def test_demo_has_an_account_for_each_role(app: Flask, session: Session) -> None:
+    logins = run_demo(app)
+
+    roles = Counter(session.scalars(select(User.role).where(User.email.in_(logins))))
+    assert roles == {"admin": 1, "reviewer": 3, "township": 10, "county": 10}
+
+
+def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:
+    logins = run_demo(app)
+    email = "township-10008020@demo.example.org"
+
+    response = Auth(client).login(email, logins[email])
+    dashboard = client.get("/").get_data(as_text=True)
+
+    assert (response.status_code, response.location) == (302, "/")
+    assert "埔里" in dashboard and "南投縣埔里鎮" in dashboard
+
+
+def test_demo_twice_adds_nothing_and_renews_passwords(app: Flask, session: Session) -> None:
+    first = run_demo(app)
+    counts = [session.scalar(select(func.count()).select_from(m)) for m in (Proposal, Revision, User)]
+
+    second = run_demo(app)
+
+    assert [session.scalar(select(func.count()).select_from(m)) for m in (Proposal, Revision, User)] == counts
+    assert first.keys() == second.keys()
+    assert all(first[e] != second[e] for e in first)
+
+
+def test_demo_refused_in_production(tmp_path: object, template_db: object) -> None:
+    app = make_app(tmp_path, ENV="production")  # type: ignore[arg-type]
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+
+    assert (result.exit_code, result.output.strip()) == (
+        1,
+        "錯誤：正式環境（PORTAL_ENV=production）不可載入示範資料。",
+    )
