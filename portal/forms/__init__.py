@@ -9,4 +9,4 @@ from wtforms.fields.choices import SelectChoice
 
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as the option objects WTForms 3.3 expects."""
-    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+    return [SelectChoice(value, label) for value, label in pairs]
