@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.db.models import (
@@ -169,6 +169,13 @@ def record_failure(session: Session, email: str, policy: ThrottlePolicy, now: da
     now = now or utcnow()
     key = normalise_email(email)
     window = timedelta(minutes=policy.lock_minutes)
+    # Forget stale counters so guessed addresses do not pile up forever.
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.window_started_at < now - timedelta(days=1),
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+        )
+    )
     row = session.get(LoginThrottle, key, with_for_update=True)
     if row is None:
         session.add(LoginThrottle(key=key, failures=1, window_started_at=now))

@@ -40,6 +40,9 @@ INT_KEYS = {
 }
 
 
+MIN_SECRET_LENGTH = 32
+
+
 class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says which setting and why."""
 
@@ -96,6 +99,8 @@ def resolve(
     if env not in ENVIRONMENTS:
         raise ConfigError(f"PORTAL_ENV 必須是 {', '.join(ENVIRONMENTS)} 之一，目前是「{env}」")
     settings["SECRET_KEY"] = settings.get("SECRET_KEY") or _secret_key(env, instance_path)
+    if env == "production" and len(settings["SECRET_KEY"]) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"PORTAL_SECRET_KEY 太短：正式環境至少需要 {MIN_SECRET_LENGTH} 個字元的隨機字串")
     settings["SESSION_COOKIE_SECURE"] = env == "production"
     settings["TESTING"] = env == "testing" or bool(settings.get("TESTING"))
     return settings
@@ -110,6 +115,8 @@ def _secret_key(env: str, instance_path: Path) -> str:
         return key_file.read_text(encoding="utf-8").strip()
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    key_file.write_text(key, encoding="utf-8")
-    key_file.chmod(0o600)
+    # Created owner-only from the start: no moment where others could read it.
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
     return key

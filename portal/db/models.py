@@ -133,6 +133,8 @@ class Programme(Base):
     name: Mapped[str] = mapped_column(String(120))
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "ministry｜programme" as shipped in programmes.csv; None for rows admins added.
+    seed_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
 
 # --- accounts -----------------------------------------------------------------------

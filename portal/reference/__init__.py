@@ -65,11 +65,16 @@ def load(session: Session) -> LoadSummary:
         strategy.name_zh, strategy.name_en = row["name_zh"], row["name_en"]
         strategy.description, strategy.position = row["description"], position
         session.add(strategy)
-    known = set(session.execute(select(Programme.ministry, Programme.name)).all())
+    # Shipped rows are recognised by the key they were seeded with, not by their
+    # current name, so an admin's rename or retirement survives a reload.
+    seeded = set(session.scalars(select(Programme.seed_key).where(Programme.seed_key.is_not(None))))
     added = 0
     for row in read_csv("programmes.csv"):
-        if (row["ministry"], row["programme"]) not in known:
-            session.add(Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"]))
+        key = f"{row['ministry']}｜{row['programme']}"
+        if key not in seeded:
+            session.add(
+                Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"], seed_key=key)
+            )
             added += 1
     session.flush()
     return LoadSummary(
@@ -96,7 +101,8 @@ def _priority_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     header = [h.strip() for h in reader.fieldnames or []]
     if "code" not in header or "kind" not in header:
         raise ReferenceImportError(f"{path} 第 1 行：欄位名稱必須包含 code 與 kind，目前是 {header}")
-    for line, row in enumerate(reader, start=2):
+    for row in reader:
+        line = reader.line_num  # the physical line, also after blank lines
         if None in row:
             raise ReferenceImportError(f"{path} 第 {line} 行：欄位數比標題多")
         yield line, {k.strip(): (v or "").strip() for k, v in row.items()}

@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("notes", sa.Text(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("seed_key", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_programme")),
+        sa.UniqueConstraint("seed_key", name=op.f("uq_programme_seed_key")),
         sa.UniqueConstraint("ministry", "name", name=op.f("uq_programme_ministry")),
     )
     op.create_table(
