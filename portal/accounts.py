@@ -185,9 +185,7 @@ def record_failure(session: Session, email: str, policy: ThrottlePolicy, now: da
         row.failures, row.window_started_at, row.locked_until = 1, now, None
         session.flush()
         return
-    session.execute(
-        update(LoginThrottle).where(LoginThrottle.key == key).values(failures=LoginThrottle.failures + 1)
-    )
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(failures=LoginThrottle.failures + 1))
     session.refresh(row)
     if row.failures >= policy.max_failures:
         row.locked_until = now + window

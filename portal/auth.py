@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from portal import accounts, db
 from portal.db.models import User
 from portal.forms.auth import LoginForm, SetPasswordForm
+from portal.views.stash import STASH_KEY, unauthorized
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -44,6 +45,7 @@ def login_required(view: View) -> View:
 
 def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
     login_manager.init_app(app)
     app.register_blueprint(bp)
 
@@ -81,7 +83,11 @@ def login() -> str | Response:
         else:
             accounts.start_session(dbs, user)
             dbs.commit()
-            session.clear()  # a fresh session: nothing from before login carries over
+            # A fresh session: nothing from before login carries over but a form stash.
+            stash = session.get(STASH_KEY)
+            session.clear()
+            if stash:
+                session[STASH_KEY] = stash
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)

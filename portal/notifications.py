@@ -21,9 +21,7 @@ def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audienc
             if proposal.author_county_code:
                 query = query.where(User.role == Role.COUNTY, User.county_code == proposal.author_county_code)
             else:
-                query = query.where(
-                    User.role == Role.TOWNSHIP, User.township_code == proposal.lead_township_code
-                )
+                query = query.where(User.role == Role.TOWNSHIP, User.township_code == proposal.lead_township_code)
         elif audience == Audience.COUNTY:
             query = query.where(User.role == Role.COUNTY, User.county_code == proposal.county_code)
         elif audience == Audience.REVIEWERS:

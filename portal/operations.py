@@ -7,7 +7,8 @@ anywhere leaves nothing half-written.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from portal.db.models import (
     User,
     utcnow,
 )
+from portal.domain import brief
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.proposal import ProposalType, empty_document
@@ -116,9 +118,69 @@ def set_participants(session: Session, proposal: Proposal, codes: list[str]) -> 
     proposal.participants = [ProposalTownship(township_code=c) for c in unique]
 
 
-def apply_transition(
-    session: Session, proposal: Proposal, action: Action, actor: User, reason: str = ""
-) -> Transition:
+# Taiwan has kept UTC+8 without daylight saving since 1980.
+TAIWAN = timezone(timedelta(hours=8), "臺灣")
+
+
+def current_cycle() -> str:
+    """Proposals are gathered by calendar year (梯次), in Taiwan time."""
+    return str(datetime.now(TAIWAN).year)
+
+
+class IncompleteProposal(DomainError):
+    """Submission refused: the check page lists what is missing or inconsistent."""
+
+    def __init__(self, problems: list[brief.Problem]) -> None:
+        super().__init__(f"提案還有 {len(problems)} 個地方需要補齊，請先到「檢查並送出」頁面查看。")
+        self.problems = problems
+
+
+def facts_of(proposal: Proposal) -> brief.Basics:
+    return brief.Basics(
+        title=proposal.title,
+        type=proposal.type,
+        lead_township_code=proposal.lead_township_code,
+        participating_codes=tuple(sorted(proposal.participating_codes)),
+    )
+
+
+def save_section(
+    session: Session,
+    proposal: Proposal,
+    actor: User,
+    section: str,
+    document: dict[str, Any],
+    basics: dict[str, Any] | None = None,
+) -> None:
+    """Store a wizard step: the new content document and, for the basics step, the
+    proposal's own columns. Only the authors may save, and only while it is a draft."""
+    if not perm.can_edit(actor, proposal):
+        raise PermissionDenied("這件提案目前不能修改（只有草稿可以修改）。")
+    if basics is not None:
+        _apply_basics(session, proposal, actor, basics)
+    proposal.content = document
+    proposal.lock_version += 1
+    proposal.updated_at = utcnow()
+    session.flush()
+
+
+def _apply_basics(session: Session, proposal: Proposal, actor: User, basics: dict[str, Any]) -> None:
+    lead = session.get(Township, basics["lead_township"])
+    if lead is None:
+        raise DomainError(f"找不到鄉鎮市區代碼「{basics['lead_township']}」")
+    proposal_type = ProposalType(basics["type"])
+    if actor.role == "township" and lead.code != actor.township_code:
+        raise PermissionDenied("鄉鎮市區公所只能以自己的鄉鎮市區為主提案單位。")
+    if actor.role == "county" and not perm.can_create(actor, proposal_type, lead.county_code):
+        raise PermissionDenied("縣市政府只能為轄內鄉鎮市區撰寫區域型或主題型提案。")
+    proposal.title = basics["title"]
+    proposal.type = proposal_type.value
+    proposal.lead_township_code, proposal.county_code = lead.code, lead.county_code
+    proposal.lead_township = lead
+    set_participants(session, proposal, basics["participating"])
+
+
+def apply_transition(session: Session, proposal: Proposal, action: Action, actor: User, reason: str = "") -> Transition:
     """Move `proposal` by `action`, after `workflow.plan` allowed it.
 
     Side effects, all in the caller's transaction:
@@ -132,6 +194,9 @@ def apply_transition(
     from_state = proposal.status
     now = utcnow()
     if action == Action.SUBMIT:
+        problems = brief.check(facts_of(proposal), proposal.content)
+        if problems:
+            raise IncompleteProposal(problems)
         proposal.revision_count += 1
         session.add(
             Revision(

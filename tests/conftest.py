@@ -17,6 +17,12 @@ from portal.cli import initialise
 from portal.db.models import Proposal, User
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
+from tests.documents import complete_document
+
+# The newest migration, by its file name: the one `portal init` must reach.
+HEAD = max(
+    f.name.split("_", 1)[0] for f in (Path(__file__).parent.parent / "portal/db/migrations/versions").glob("0*.py")
+)
 
 PASSWORD = "tea-fields-at-dawn"
 # Hashing costs tens of milliseconds by design; tests share one hash of PASSWORD.
@@ -118,7 +124,9 @@ class Factory:
         title: str = "埔里生態城鄉共好計畫",
         proposal_type: ProposalType = ProposalType.TOWNSHIP,
         participating: list[str] | None = None,
+        complete: bool = True,
     ) -> Proposal:
+        """A draft; `complete` fills every section so that it can be submitted."""
         proposal = operations.create_proposal(
             self.session,
             author,
@@ -128,6 +136,8 @@ class Factory:
             title=title,
             participating_codes=participating,
         )
+        if complete:
+            proposal.content = complete_document()
         self.session.commit()
         return proposal
 
@@ -151,9 +161,7 @@ class Auth:
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
         token = self.csrf("/auth/login")
-        return self.client.post(
-            "/auth/login", data={"email": email, "password": password, "csrf_token": token}
-        )
+        return self.client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
 
     def logout(self) -> Any:
         token = self.csrf("/")

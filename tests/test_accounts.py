@@ -50,9 +50,7 @@ def csrf_in(html: str) -> str:
     return match.group(1)
 
 
-def submit_password(
-    client: FlaskClient, link: str, password: str, confirm: str | None = None
-) -> TestResponse:
+def submit_password(client: FlaskClient, link: str, password: str, confirm: str | None = None) -> TestResponse:
     token = csrf_in(client.get("/auth/login").get_data(as_text=True))
     return client.post(
         link,
@@ -196,9 +194,7 @@ def test_set_password_link_stores_argon2id_hash(app: Flask, client: FlaskClient,
     assert user.password_hash.split("$")[:3] == ["", "argon2id", "v=19"]
 
 
-def test_set_password_link_second_use_shows_expired_page(
-    app: Flask, client: FlaskClient, session: Session
-) -> None:
+def test_set_password_link_second_use_shows_expired_page(app: Flask, client: FlaskClient, session: Session) -> None:
     # Arrange
     link = add_township_user(app)
     submit_password(client, link, PASSWORD)
@@ -476,9 +472,7 @@ def test_logout_copied_session_cookie_is_refused(
     assert copied_cookie_visit(other_worker, cookie.value) == (302, "/auth/login?next=%2F", [])
 
 
-def test_user_disable_ends_logged_in_session(
-    app: Flask, client: FlaskClient, auth: Auth, make: Factory
-) -> None:
+def test_user_disable_ends_logged_in_session(app: Flask, client: FlaskClient, auth: Auth, make: Factory) -> None:
     # Arrange
     user = make.user(Role.TOWNSHIP, township=PULI)
     auth.login(user.email)

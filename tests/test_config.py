@@ -109,9 +109,7 @@ def test_create_app_explicit_config_beats_environment(
     assert {key: application.config[key] for key in explicit} == explicit
 
 
-def test_create_app_empty_environment_value_keeps_default(
-    monkeypatch: pytest.MonkeyPatch, built: list[Flask]
-) -> None:
+def test_create_app_empty_environment_value_keeps_default(monkeypatch: pytest.MonkeyPatch, built: list[Flask]) -> None:
     # Arrange
     monkeypatch.setenv("PORTAL_LOGIN_MAX_FAILURES", "")
 
@@ -279,9 +277,7 @@ def cookie_attributes(header: str) -> tuple[str, dict[str, str]]:
     return first.partition("=")[0], attributes
 
 
-def test_login_set_cookie_is_httponly_and_samesite_lax(
-    client: FlaskClient, auth: Auth, make: Factory
-) -> None:
+def test_login_set_cookie_is_httponly_and_samesite_lax(client: FlaskClient, auth: Auth, make: Factory) -> None:
     # Arrange
     user = make.user(Role.TOWNSHIP, township=PULI)
 

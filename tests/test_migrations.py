@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import db
 from portal.db import make_engine, migrate
 from portal.db.models import Base
+from tests.conftest import HEAD
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_upgrade_empty_database_reaches_head(engine: Engine) -> None:
     migrate.upgrade(engine)
 
     # Assert
-    assert (migrate.current_revision(engine), migrate.head_revision(engine)) == ("0001", "0001")
+    assert (migrate.current_revision(engine), migrate.head_revision(engine)) == (HEAD, HEAD)
 
 
 def test_current_revision_empty_database_is_none(engine: Engine) -> None:
@@ -77,7 +78,7 @@ def test_upgrade_twice_changes_nothing(engine: Engine) -> None:
     # Assert
     assert (table_names(engine), migrate.current_revision(engine), schema_differences(engine)) == (
         set(Base.metadata.tables) | {"alembic_version"},
-        "0001",
+        HEAD,
         [],
     )
 
@@ -105,7 +106,7 @@ def test_upgrade_after_downgrade_restores_schema(engine: Engine) -> None:
     # Assert
     assert (table_names(engine), migrate.current_revision(engine), schema_differences(engine)) == (
         set(Base.metadata.tables) | {"alembic_version"},
-        "0001",
+        HEAD,
         [],
     )
 

@@ -131,14 +131,10 @@ def test_can_create(person: Person, proposal_type: ProposalType, county: str, al
 
 def test_admin_only_pages() -> None:
     allowed = {
-        p.id
-        for p in EVERYONE
-        if perm.can_manage_users(p) and perm.can_read_audit_log(p) and perm.can_edit_reference(p)
+        p.id for p in EVERYONE if perm.can_manage_users(p) and perm.can_read_audit_log(p) and perm.can_edit_reference(p)
     }
     anyone = {
-        p.id
-        for p in EVERYONE
-        if perm.can_manage_users(p) or perm.can_read_audit_log(p) or perm.can_edit_reference(p)
+        p.id for p in EVERYONE if perm.can_manage_users(p) or perm.can_read_audit_log(p) or perm.can_edit_reference(p)
     }
 
     assert (allowed, anyone) == ({ADMIN.id}, {ADMIN.id})

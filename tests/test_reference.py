@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal import db
 from portal.db.models import County, PriorityArea, Programme, Region, Strategy, Township
 from portal.domain.roles import Role
-from tests.conftest import DAREN, GUOXING, PULI, Auth, Factory, make_app
+from tests.conftest import DAREN, GUOXING, HEAD, PULI, Auth, Factory, make_app
 
 DATA = Path(__file__).resolve().parent.parent / "portal" / "reference" / "data"
 
@@ -38,9 +38,7 @@ def read_shipped(name: str) -> list[dict[str, str]]:
 
 def row_counts(session: Session) -> dict[str, int]:
     models = (Region, County, Township, Strategy, Programme, PriorityArea)
-    return {
-        model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0 for model in models
-    }
+    return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0 for model in models}
 
 
 def priority_rows(session: Session) -> dict[str, str]:
@@ -105,9 +103,7 @@ def test_init_township_count_per_county_matches_regions_csv(session: Session) ->
     per_county = {county_code: count for county_code, count in rows}
 
     # Assert
-    assert per_county == {
-        row["county_code"]: int(row["township_count"]) for row in read_shipped("regions.csv")
-    }
+    assert per_county == {row["county_code"]: int(row["township_count"]) for row in read_shipped("regions.csv")}
 
 
 def test_init_township_kinds_counted(session: Session) -> None:
@@ -148,11 +144,11 @@ def test_init_twice_keeps_row_counts_and_adds_no_programmes(fresh_app: Flask) ->
     # Assert
     assert (first.exit_code, first.output) == (
         0,
-        "資料庫已是最新版本（0001）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 24 項部會計畫。\n",
+        f"資料庫已是最新版本（{HEAD}）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 24 項部會計畫。\n",
     )
     assert (second.exit_code, second.output) == (
         0,
-        "資料庫已是最新版本（0001）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 0 項部會計畫。\n",
+        f"資料庫已是最新版本（{HEAD}）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 0 項部會計畫。\n",
     )
     assert counts_after_first == SHIPPED_COUNTS
     with db.database(fresh_app).session() as session:
@@ -215,7 +211,7 @@ def test_init_again_does_not_resurrect_renamed_programme(
     session.expire_all()
     assert (result.exit_code, result.output) == (
         0,
-        "資料庫已是最新版本（0001）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 0 項部會計畫。\n",
+        f"資料庫已是最新版本（{HEAD}）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 0 項部會計畫。\n",
     )
     expected = sorted([n for n in names_before if n != old_name] + [NEW_NAME])
     assert sorted(session.scalars(select(Programme.name))) == expected
@@ -273,9 +269,7 @@ def test_reference_status_after_import_reports_counts(app: Flask, tmp_path: Path
     assert (result.exit_code, result.output) == (0, STATUS_HEAD + GOOD_STATUS_LINE)
 
 
-def test_import_priority_second_file_replaces_whole_list(
-    app: Flask, session: Session, tmp_path: Path
-) -> None:
+def test_import_priority_second_file_replaces_whole_list(app: Flask, session: Session, tmp_path: Path) -> None:
     # Arrange
     invoke(app, "reference", "import-priority", str(write(tmp_path / "a.csv", GOOD_ROWS)))
     replacement = write(tmp_path / "b.csv", f"code,kind\n{DAREN},原鄉\n")

@@ -87,16 +87,12 @@ def world(make: Factory, session: Session) -> World:
 
 
 def events(session: Session, proposal: Proposal) -> list[tuple[str, str | None, str | None, str]]:
-    rows = session.scalars(
-        select(AuditEvent).where(AuditEvent.proposal_id == proposal.id).order_by(AuditEvent.id)
-    )
+    rows = session.scalars(select(AuditEvent).where(AuditEvent.proposal_id == proposal.id).order_by(AuditEvent.id))
     return [(e.action, e.from_state, e.to_state, e.reason) for e in rows]
 
 
 @pytest.mark.parametrize(("source", "action"), list(ALLOWED), ids=lambda v: str(v))
-def test_allowed_transition_moves_and_audits(
-    world: World, session: Session, source: State, action: Action
-) -> None:
+def test_allowed_transition_moves_and_audits(world: World, session: Session, source: State, action: Action) -> None:
     proposal = world.put(source)
     actor = world.actor(action)
     before = datetime.now(UTC)
@@ -179,22 +175,30 @@ def test_moves_that_need_a_reason_refuse_blank(world: World, session: Session, a
 
 def test_submit_freezes_numbered_revisions(world: World, session: Session) -> None:
     proposal = world.put(S.DRAFT)
-    proposal.content = {**proposal.content, "kpis": [{"indicator": "新增工作機會"}]}
+    first = proposal.content
     operations.apply_transition(session, proposal, A.SUBMIT, world.township)
     operations.apply_transition(session, proposal, A.RETURN, world.county, REASON)
     operations.apply_transition(session, proposal, A.REVISE, world.township)
-    proposal.content = {**proposal.content, "kpis": [{"indicator": "觀光旅遊人次"}]}
+    second = {**first, "kpis": [{**first["kpis"][0], "indicator": "觀光旅遊人次"}]}
+    proposal.content = second
     operations.apply_transition(session, proposal, A.SUBMIT, world.township)
     session.commit()
 
-    revisions = session.scalars(
-        select(Revision).where(Revision.proposal_id == proposal.id).order_by(Revision.number)
-    )
-    assert [(r.label, r.content["kpis"]) for r in revisions] == [
-        ("v1", [{"indicator": "新增工作機會"}]),
-        ("v2", [{"indicator": "觀光旅遊人次"}]),
-    ]
+    revisions = session.scalars(select(Revision).where(Revision.proposal_id == proposal.id).order_by(Revision.number))
+    assert [(r.label, r.content) for r in revisions] == [("v1", first), ("v2", second)]
     assert proposal.revision_count == 2
+
+
+def test_submit_refused_while_check_finds_problems(world: World, session: Session) -> None:
+    proposal = world.put(S.DRAFT)
+    proposal.content = {**proposal.content, "kpis": []}
+
+    with pytest.raises(operations.IncompleteProposal) as caught:
+        operations.apply_transition(session, proposal, A.SUBMIT, world.township)
+    session.rollback()
+
+    assert [(p.section, p.message) for p in caught.value.problems] == [("kpis", "至少需要 1 項KPI")]
+    assert session.get(Proposal, proposal.id).status == "draft"  # type: ignore[union-attr]
 
 
 def test_revision_and_audit_event_cannot_be_changed(world: World, session: Session) -> None:
@@ -264,9 +268,7 @@ def test_township_cannot_lead_for_another_township(make: Factory, world: World) 
 
 
 def test_county_authors_regional_proposal(make: Factory, world: World, session: Session) -> None:
-    proposal = make.proposal(
-        world.county, proposal_type=ProposalType.REGIONAL, participating=["10008100", "10008130"]
-    )
+    proposal = make.proposal(world.county, proposal_type=ProposalType.REGIONAL, participating=["10008100", "10008130"])
 
     assert (proposal.author_county_code, proposal.participating_codes) == (
         NANTOU,
@@ -327,9 +329,7 @@ def test_http_other_township_gets_404(world: World, auth: Auth) -> None:
     assert proposal.title not in page.get_data(as_text=True)
 
 
-def test_http_assign_adds_reviewers_and_moves(
-    world: World, auth: Auth, session: Session, make: Factory
-) -> None:
+def test_http_assign_adds_reviewers_and_moves(world: World, auth: Auth, session: Session, make: Factory) -> None:
     second = make.user(Role.REVIEWER)
     proposal = world.put(S.FORWARDED)
     auth.login(world.admin.email)

@@ -320,6 +320,19 @@ class ReviewAssignment(Base):
     reviewer: Mapped[User] = relationship()
 
 
+class FormStash(Base):
+    """What a user typed into a form when their login had expired, kept until they
+    log in again so that nothing typed is lost. Restored only to the same account."""
+
+    __tablename__ = "form_stash"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    form: Mapped[dict[str, Any]] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 # --- audit and notifications --------------------------------------------------------
 
 

@@ -16,8 +16,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, operations
-from portal.db.models import Proposal, ReviewAssignment, Township, User
+from portal import accounts, operations, text
+from portal.db.models import Proposal, ReviewAssignment, Township, User, utcnow
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
@@ -150,6 +150,10 @@ def _walk(
     for key in document:
         if key in case:
             document[key] = case[key]
+    saved = utcnow().isoformat()
+    filled = [key for key in document if case.get(key)]
+    document["meta"] = {"versions": dict.fromkeys(filled, 1), "saved_at": dict.fromkeys(filled, saved)}
+    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
     proposal.content = document
     note = case.get("return_note") or "請補充說明。"
     for action in PATHS[case["stage"]]:

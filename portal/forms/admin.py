@@ -12,27 +12,23 @@ from portal.forms import choices
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
-class UserForm(FlaskForm):  # type: ignore[misc]
+class UserForm(FlaskForm):
     email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
     name = StringField("姓名", validators=[DataRequired("請輸入姓名"), Length(max=60)])
     role = SelectField("角色", choices=ROLE_CHOICES)
-    township = SelectField(
-        "所屬鄉鎮市區", validate_choice=False, description="角色為鄉鎮市區公所承辦人時必填"
-    )
+    township = SelectField("所屬鄉鎮市區", validate_choice=False, description="角色為鄉鎮市區公所承辦人時必填")
     county = SelectField("所屬縣市", validate_choice=False, description="角色為縣市政府窗口時必填")
-    affiliation = StringField(
-        "服務單位", validators=[Length(max=120)], description="例如輔導團委員的學校或機構"
-    )
+    affiliation = StringField("服務單位", validators=[Length(max=120)], description="例如輔導團委員的學校或機構")
 
 
-class ProgrammeForm(FlaskForm):  # type: ignore[misc]
+class ProgrammeForm(FlaskForm):
     ministry = StringField("主管部會", validators=[DataRequired("請輸入主管部會"), Length(max=60)])
     name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120)])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
 
 
-class AuditFilterForm(FlaskForm):  # type: ignore[misc]
+class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

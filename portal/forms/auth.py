@@ -7,12 +7,12 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 
-class LoginForm(FlaskForm):  # type: ignore[misc]
+class LoginForm(FlaskForm):
     email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=256)])
 
 
-class SetPasswordForm(FlaskForm):  # type: ignore[misc]
+class SetPasswordForm(FlaskForm):
     password = PasswordField(
         "新密碼",
         validators=[DataRequired("請輸入新密碼"), Length(max=256)],

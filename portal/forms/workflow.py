@@ -11,7 +11,7 @@ from portal.domain.workflow import Action
 REASON_MAX = 1000
 
 
-class TransitionForm(FlaskForm):  # type: ignore[misc]
+class TransitionForm(FlaskForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(
         "說明或理由",
@@ -26,7 +26,7 @@ class TransitionForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError("不明的動作")
 
 
-class AssignForm(FlaskForm):  # type: ignore[misc]
+class AssignForm(FlaskForm):
     reviewers = SelectMultipleField(
         "輔導團委員",
         coerce=int,

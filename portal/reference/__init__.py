@@ -72,9 +72,7 @@ def load(session: Session) -> LoadSummary:
     for row in read_csv("programmes.csv"):
         key = f"{row['ministry']}｜{row['programme']}"
         if key not in seeded:
-            session.add(
-                Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"], seed_key=key)
-            )
+            session.add(Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"], seed_key=key))
             added += 1
     session.flush()
     return LoadSummary(
@@ -122,9 +120,7 @@ def import_priority(session: Session, path: Path) -> int:
         if code not in known:
             raise ReferenceImportError(f"{path} 第 {line} 行：找不到鄉鎮市區代碼「{code}」")
         if kind not in PRIORITY_KINDS:
-            raise ReferenceImportError(
-                f"{path} 第 {line} 行：類型「{kind}」不正確，應為 {'、'.join(PRIORITY_KINDS)}"
-            )
+            raise ReferenceImportError(f"{path} 第 {line} 行：類型「{kind}」不正確，應為 {'、'.join(PRIORITY_KINDS)}")
         if code in seen:
             raise ReferenceImportError(f"{path} 第 {line} 行：代碼「{code}」與第 {seen[code]} 行重複")
         seen[code] = line

@@ -2,31 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, abort
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal import db, operations
+from portal import db, operations, text
 from portal.db.models import OutboxMessage, Proposal
 from portal.domain import permissions as perm
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
 
-# Taiwan has kept UTC+8 without daylight saving since 1980.
-TAIWAN = timezone(timedelta(hours=8), "臺灣")
-
 
 def init_app(app: Flask) -> None:
-    from portal.views import admin, main, notifications, proposals
+    from portal import csrf
+    from portal.views import admin, main, notifications, proposals, wizard
 
-    for module in (main, proposals, admin, notifications):
+    # The wizard's forms check their own CSRF token so that an expired one re-shows
+    # the form with the input kept, instead of the generic error page.
+    csrf.exempt(wizard.bp)
+    for module in (main, proposals, admin, notifications, wizard):
         app.register_blueprint(module.bp)
 
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"
+    app.jinja_env.filters["safe_html"] = text.cached
     app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
     app.jinja_env.globals["state_label"] = lambda state: State(state).label
     app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]
@@ -45,7 +48,7 @@ def init_app(app: Flask) -> None:
 
 def localtime(value: datetime | None) -> str:
     """A UTC time as Taiwan local time, the way people here write it."""
-    return value.astimezone(TAIWAN).strftime("%Y-%m-%d %H:%M") if value else "—"
+    return value.astimezone(operations.TAIWAN).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def visible_proposal(proposal_id: int) -> Proposal:

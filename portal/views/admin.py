@@ -57,9 +57,7 @@ def audit() -> str:
         query = _filtered(form)
         dbs = db.session()
         total = dbs.scalar(select(func.count()).select_from(query.subquery())) or 0
-        events = list(
-            dbs.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE))
-        )
+        events = list(dbs.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(

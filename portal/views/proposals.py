@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from portal import db, operations
 from portal.auth import login_required
 from portal.db.models import AuditEvent, ReviewAssignment, User
+from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.workflow import Action, available_actions
@@ -42,6 +43,7 @@ def detail(proposal_id: int) -> str:
         proposal=proposal,
         history=list(history),
         actions=available_actions(current_user, proposal),
+        can_edit=perm.can_edit(current_user, proposal),
         form=TransitionForm(),
         assign_form=assign_form,
     )

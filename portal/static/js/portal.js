@@ -57,7 +57,53 @@
     });
   }
 
+  // "列印 / 另存 PDF": the button is hidden in the HTML and shown only when it works.
+  function setupPrint(button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  }
+
+  // Resource lines: recompute the total and the private share as amounts are typed.
+  function setupLiveTotals(box) {
+    var form = box.closest("form");
+    if (!form) {
+      return;
+    }
+    function recompute() {
+      var total = 0;
+      var privateTotal = 0;
+      var amounts = form.querySelectorAll("input[name$='-amount']");
+      for (var i = 0; i < amounts.length; i += 1) {
+        var value = parseInt(amounts[i].value, 10);
+        if (!isNaN(value) && value > 0) {
+          var source = form.querySelector("[name='" + amounts[i].name.replace(/-amount$/, "-source") + "']");
+          if (source && source.value) {
+            total += value;
+            if (source.value === "private") {
+              privateTotal += value;
+            }
+          }
+        }
+      }
+      var share = total ? ((privateTotal / total) * 100).toFixed(1) + "%" : "—";
+      box.textContent = "即時合計：" + total.toLocaleString("zh-TW") + " 千元・民間投資比例：" + share;
+    }
+    form.addEventListener("input", recompute);
+    form.addEventListener("change", recompute);
+    recompute();
+  }
+
   function init() {
+    var printButtons = document.querySelectorAll("[data-print]");
+    var liveTotals = document.querySelectorAll("[data-live-totals]");
+    for (var p = 0; p < printButtons.length; p += 1) {
+      setupPrint(printButtons[p]);
+    }
+    for (var t = 0; t < liveTotals.length; t += 1) {
+      setupLiveTotals(liveTotals[t]);
+    }
     var counters = document.querySelectorAll(".counter[data-counter-for][data-budget]");
     var forms = document.querySelectorAll("form[data-confirm]");
     var i;

@@ -1,0 +1,307 @@
+"""One form per step of the proposal wizard.
+
+Forms check format only (numbers are numbers, dates are dates, text within its budget);
+completeness is judged on the check page by `portal.domain.brief.check`, so a draft
+can always be saved half-done.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields import DateField, DecimalField, MonthField
+from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
+
+from portal.domain import brief
+from portal.domain.proposal import DNA_GROUPS, ProposalType
+from portal.forms import choices
+
+AMOUNT_MAX = 100_000_000  # NT$ thousand: 100 billion, far above any real proposal
+YEAR_MIN, YEAR_MAX = 2019, 2040
+
+
+def budget(path: str) -> Length:
+    limit = brief.BUDGETS[path]
+    return Length(max=limit, message=f"請在 {limit} 字以內（目前 %(length)d 字）")
+
+
+class CountedLength(Length):
+    """Length that reports the current count, so the user knows how much to cut."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        length = len(field.data or "")
+        if self.max != -1 and length > self.max:
+            raise ValidationError(f"超過 {self.max} 字（目前 {length} 字），請精簡。")
+
+
+def text(path: str) -> CountedLength:
+    return CountedLength(max=brief.BUDGETS[path])
+
+
+def no_control_characters(form: Any, field: Any) -> None:
+    """Control characters (other than line breaks and tabs) come only from crafted posts."""
+    value = field.data or ""
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise ValidationError("含有無法顯示的控制字元，請重新輸入。")
+
+
+def checkboxes(label: str, **kwargs: Any) -> SelectMultipleField:
+    return SelectMultipleField(
+        label,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        **kwargs,
+    )
+
+
+class SectionForm(FlaskForm):
+    """Every step carries the version of its section it was loaded from."""
+
+    version = HiddenField()
+    # Press "save anyway" after a conflict: the version is then the one just seen.
+    overwrite = HiddenField()
+
+
+# --- basics ---------------------------------------------------------------------------------
+
+
+class BasicsForm(SectionForm):
+    title = StringField(
+        "提案名稱",
+        validators=[text("title"), no_control_characters],
+        description="一句話說出要做的事與地方，例如「埔里山城共好：生態旅遊與農產加值」。",
+    )
+    type = RadioField(
+        "提案類型",
+        choices=choices((t.value, t.label) for t in ProposalType),
+        default=ProposalType.TOWNSHIP.value,
+        description="鄉鎮單元：一個鄉鎮市區；區域型：以一個鄉鎮為核心，結合周邊鄉鎮；主題型：跨地區的共同主題。",
+    )
+    lead_township = SelectField("主提案鄉鎮市區", validate_choice=True)
+    participating = SelectMultipleField(
+        "合作鄉鎮市區",
+        validate_choice=True,
+        description="區域型至少需要 2 個合作鄉鎮市區。按住 Ctrl（Mac 為 ⌘）可複選。",
+    )
+    theme = StringField(
+        "主題",
+        validators=[text("basics.theme"), no_control_characters],
+        description="例如：生態旅遊與農產加值",
+    )
+    contact_name = StringField(
+        "聯絡人姓名",
+        validators=[Length(max=40, message="請在 40 字以內"), no_control_characters],
+        description="只供審查聯繫使用，不會公開。",
+    )
+    contact_phone = StringField("聯絡電話", validators=[Length(max=30, message="請在 30 字以內")])
+    contact_email = EmailField(
+        "聯絡電子郵件",
+        validators=[Optional(), Email("電子郵件格式不正確"), Length(max=254, message="請在 254 字以內")],
+    )
+    title_en = StringField("英文名稱（選填）", validators=[text("basics.title_en"), no_control_characters])
+    summary_en = TextAreaField(
+        "英文摘要（選填）",
+        validators=[text("basics.summary_en"), no_control_characters],
+        description="公開展示網站的英文版會顯示這段摘要。",
+    )
+
+
+# --- 我的DNA --------------------------------------------------------------------------------
+
+DNA_LABELS = {
+    "人": "人（人物、族群、社群）",
+    "文": "文（文化、歷史、祭典）",
+    "地": "地（地理、環境）",
+    "產": "產（產業、特產）",
+    "景": "景（景觀、地標）",
+}
+
+
+class DnaForm(SectionForm):
+    summary = TextAreaField(
+        "DNA 摘要",
+        validators=[text("dna.summary"), no_control_characters],
+        description="用幾句話說明這裡和別處不一樣的地方。可用 **粗體** 與條列。",
+    )
+    items_people = TextAreaField(DNA_LABELS["人"], validators=[no_control_characters])
+    items_culture = TextAreaField(DNA_LABELS["文"], validators=[no_control_characters])
+    items_land = TextAreaField(DNA_LABELS["地"], validators=[no_control_characters])
+    items_industry = TextAreaField(DNA_LABELS["產"], validators=[no_control_characters])
+    items_landscape = TextAreaField(DNA_LABELS["景"], validators=[no_control_characters])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok: bool = super().validate(extra_validators)
+        limit, per = brief.BUDGETS["dna.item"], brief.ROW_LIMITS["dna.items_per_group"]
+        for group in DNA_GROUPS:
+            field = getattr(self, brief.DNA_FIELDS[group])
+            lines = split_lines(field.data)
+            if len(lines) > per:
+                field.errors.append(f"每一類最多 {per} 項（目前 {len(lines)} 項）。")
+                ok = False
+            for number, line in enumerate(lines, start=1):
+                if len(line) > limit:
+                    field.errors.append(f"第 {number} 項超過 {limit} 字（目前 {len(line)} 字）。")
+                    ok = False
+        return ok
+
+
+def split_lines(value: str | None) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+# --- 利害關係人 -----------------------------------------------------------------------------
+
+SECTOR_LABELS = {
+    "產": "產（產業）",
+    "官": "官（政府）",
+    "學": "學（學校）",
+    "研": "研（研究機構）",
+    "社": "社（社區、團體）",
+    "金": "金（金融）",
+}
+
+
+class StakeholderRow(Form):
+    name = StringField("單位或姓名", validators=[text("stakeholder.name"), no_control_characters])
+    sector = SelectField("類別", choices=choices([("", "請選擇"), *SECTOR_LABELS.items()]), validate_choice=True)
+    role = StringField("角色", validators=[text("stakeholder.role"), no_control_characters])
+    commitment = StringField(
+        "投入（資金、土地、人力、知識）", validators=[text("stakeholder.commitment"), no_control_characters]
+    )
+
+
+class StakeholdersForm(SectionForm):
+    rows = FieldList(FormField(StakeholderRow), min_entries=1, max_entries=brief.ROW_LIMITS["stakeholders"])
+
+
+# --- 形成共識願景過程 -----------------------------------------------------------------------
+
+
+class ConsensusEvent(Form):
+    date = DateField("日期", validators=[Optional()], format="%Y-%m-%d")
+    kind = SelectField(
+        "形式",
+        choices=choices([("", "請選擇"), *((k, k) for k in brief.CONSENSUS_KINDS)]),
+        validate_choice=True,
+    )
+    participants = IntegerField(
+        "參與人數",
+        validators=[Optional(), NumberRange(min=1, max=100_000, message="請填 1 到 100000 的整數")],
+    )
+    outcome = StringField("結論", validators=[text("consensus.outcome"), no_control_characters])
+
+    def validate_date(self, field: DateField) -> None:
+        if field.data and not (2000 <= field.data.year <= YEAR_MAX):
+            raise ValidationError(f"日期必須在 2000 年到 {YEAR_MAX} 年之間")
+
+
+class ConsensusForm(SectionForm):
+    events = FieldList(FormField(ConsensusEvent), min_entries=1, max_entries=brief.ROW_LIMITS["consensus.events"])
+    vision = TextAreaField(
+        "共識願景",
+        validators=[text("consensus.vision"), no_control_characters],
+        description="大家一起畫出的靶心：十年後這裡會是什麼樣子？",
+    )
+
+
+# --- 創生事業構想 ---------------------------------------------------------------------------
+
+STRATEGY_CHOICES = choices(
+    [
+        ("hometown_investment", "企業投資故鄉"),
+        ("technology", "科技導入"),
+        ("ministry_resources", "整合部會創生資源"),
+        ("social_participation", "社會參與創生"),
+        ("brand", "品牌建立"),
+    ]
+)
+
+
+class BusinessItem(Form):
+    name = StringField("事業名稱", validators=[text("business.name"), no_control_characters])
+    what = TextAreaField("做什麼", validators=[text("business.what"), no_control_characters])
+    where = StringField("地點", validators=[text("business.where"), no_control_characters])
+    start = MonthField("開始（年月）", validators=[Optional()], format="%Y-%m")
+    end = MonthField("結束（年月）", validators=[Optional()], format="%Y-%m")
+    how = TextAreaField("怎麼做", validators=[text("business.how"), no_control_characters])
+    lead = StringField("主責單位", validators=[text("business.lead"), no_control_characters])
+    strategies = checkboxes("對應策略（五支箭）", choices=STRATEGY_CHOICES, validate_choice=True)
+
+
+class BusinessesForm(SectionForm):
+    summary = TextAreaField("事業構想摘要", validators=[text("businesses.summary"), no_control_characters])
+    items = FieldList(FormField(BusinessItem), min_entries=1, max_entries=brief.ROW_LIMITS["businesses.items"])
+
+
+# --- 資源需求與協助 -------------------------------------------------------------------------
+
+
+class ResourceLine(Form):
+    kind = StringField("項目", validators=[text("resource.kind"), no_control_characters])
+    source = SelectField("經費來源", choices=choices([("", "請選擇"), *brief.SOURCES.items()]), validate_choice=True)
+    programme = SelectField("部會計畫（來源為中央部會計畫時）", validate_choice=True)
+    year = IntegerField(
+        "年度（西元）",
+        validators=[
+            Optional(),
+            NumberRange(min=YEAR_MIN, max=YEAR_MAX, message=f"請填 {YEAR_MIN} 到 {YEAR_MAX}"),
+        ],
+    )
+    amount = IntegerField(
+        "金額（新臺幣千元）",
+        validators=[Optional(), NumberRange(min=1, max=AMOUNT_MAX, message="金額必須是正整數（千元）")],
+    )
+    note = StringField("說明", validators=[text("resource.note"), no_control_characters])
+
+
+class SupportRow(Form):
+    kind = SelectField(
+        "協助類型",
+        choices=choices([("", "請選擇"), *((k, k) for k in brief.SUPPORT_KINDS)]),
+        validate_choice=True,
+    )
+    description = StringField("需要的協助", validators=[text("support.description"), no_control_characters])
+
+
+class ResourcesForm(SectionForm):
+    lines = FieldList(FormField(ResourceLine), min_entries=1, max_entries=brief.ROW_LIMITS["resources.lines"])
+    support = FieldList(FormField(SupportRow), min_entries=1, max_entries=brief.ROW_LIMITS["resources.support"])
+
+
+# --- KPI ------------------------------------------------------------------------------------
+
+
+class KpiRow(Form):
+    indicator = StringField("指標", validators=[text("kpi.indicator"), no_control_characters])
+    definition = StringField("衡量標準", validators=[text("kpi.definition"), no_control_characters])
+    unit = StringField("單位", validators=[text("kpi.unit"), no_control_characters])
+    baseline = DecimalField("現況值", validators=[Optional()], places=None)
+    baseline_year = IntegerField(
+        "現況年",
+        validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
+    )
+    target = DecimalField("目標值", validators=[Optional()], places=None)
+    target_year = IntegerField(
+        "目標年",
+        validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
+    )
+    direction = SelectField("期望方向", choices=choices([("+", "增加（+）"), ("-", "減少（−）")]), validate_choice=True)
+
+
+class KpisForm(SectionForm):
+    rows = FieldList(FormField(KpiRow), min_entries=1, max_entries=brief.ROW_LIMITS["kpis"])

@@ -1,0 +1,224 @@
+"""User Markdown to sanitized HTML: the one place user text becomes markup.
+
+Narrative fields are converted once, when saved or published, and the HTML is cached
+(`render_fields`); page views never convert Markdown. Python-Markdown runs with raw HTML
+switched off, so tags a user types come out as visible text, and bleach then cleans the
+result against a short allowlist, so the allowlist alone decides what markup survives.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from html.parser import HTMLParser
+from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import Element
+
+import bleach
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup, escape
+
+if TYPE_CHECKING:
+    from html5lib.filters.base import Filter
+else:  # bleach ships its own copy of html5lib; the type stubs describe it as html5lib
+    from bleach.html5lib_shim import Filter
+
+NARRATIVE_FIELDS: tuple[str, ...] = (
+    "dna.summary",
+    "consensus.vision",
+    "businesses.summary",
+    "businesses.items.*.what",
+    "businesses.items.*.how",
+)
+
+ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li", "a", "blockquote", "code"})
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow noopener"
+
+# Only absolute links: a relative one would point into the portal or break on the static site.
+_SAFE_HREF = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_INLINE_TAGS = frozenset({"strong", "em", "a", "code"})
+
+
+def render(source: str) -> str:
+    """Markdown to HTML that contains nothing but the allowlisted markup; "" for blank input."""
+    if not source.strip():
+        return ""
+    try:
+        body = _cleaner().clean(_markdown().convert(source))
+    except RecursionError:
+        # Hundreds of nested list levels are abuse, not narrative: keep the text, lose the shape,
+        # rather than fail the user's save.
+        body = _cleaner().clean(_escaped_paragraphs(source))
+    return body.strip()
+
+
+def render_markup(source: str) -> Markup:
+    """`render` as Markup for templates: the only place user text is marked safe."""
+    return Markup(render(source))
+
+
+def plain(source: str) -> str:
+    """The visible text of `source`, whitespace collapsed: for length budgets, search and print."""
+    reader = _TextReader()
+    reader.feed(render(source))
+    reader.close()
+    return " ".join("".join(reader.parts).split())
+
+
+def render_fields(document: Mapping[str, object], paths: Iterable[str]) -> dict[str, str]:
+    """Sanitized HTML for each non-blank string at `paths`, keyed by concrete dotted path.
+
+    Numeric segments index lists and `*` means every element, so 'businesses.items.*.what'
+    yields 'businesses.items.0.what', 'businesses.items.1.what', …  Missing keys and indexes
+    are skipped: a half-finished draft is normal.
+    """
+    rendered: dict[str, str] = {}
+    for path in paths:
+        for concrete, value in _resolve(document, path.split("."), ()):
+            if isinstance(value, str) and (html_text := render(value)):
+                rendered[concrete] = html_text
+    return rendered
+
+
+def _resolve(node: object, segments: Sequence[str], done: tuple[str, ...]) -> Iterator[tuple[str, object]]:
+    if not segments:
+        yield ".".join(done), node
+        return
+    head, rest = segments[0], segments[1:]
+    if isinstance(node, Mapping):
+        if head in node:
+            yield from _resolve(node[head], rest, (*done, head))
+    elif isinstance(node, list | tuple):
+        if head == "*":
+            indexes: Iterable[int] = range(len(node))
+        elif head.isascii() and head.isdigit() and int(head) < len(node):
+            indexes = (int(head),)
+        else:
+            indexes = ()
+        for index in indexes:
+            yield from _resolve(node[index], rest, (*done, str(index)))
+
+
+def _markdown() -> markdown.Markdown:
+    # A fresh converter per call: Markdown instances keep state and are not thread-safe.
+    return markdown.Markdown(extensions=["nl2br", "sane_lists", _NarrativeExtension()])
+
+
+def _cleaner() -> bleach.Cleaner:
+    # A fresh cleaner per call: bleach's parser keeps state and is not thread-safe.
+    return bleach.Cleaner(
+        tags=ALLOWED_TAGS,
+        attributes=_ATTRIBUTES,
+        protocols=ALLOWED_PROTOCOLS,
+        strip=True,
+        strip_comments=True,
+        filters=[_LinkFilter],
+    )
+
+
+def _allow_link_attribute(tag: str, name: str, value: str) -> bool:
+    # bleach still applies ALLOWED_PROTOCOLS to href after this check.
+    if name == "href":
+        return _SAFE_HREF.match(html.unescape(value).strip()) is not None
+    return name == "title"
+
+
+def _allow_list_attribute(tag: str, name: str, value: str) -> bool:
+    # "3. …" after a paragraph continues a numbered list; dropping start would renumber it.
+    return name == "start" and value.isascii() and value.isdigit()
+
+
+_ATTRIBUTES: dict[str, Callable[[str, str, str], bool]] = {
+    "a": _allow_link_attribute,
+    "ol": _allow_list_attribute,
+}
+
+
+def _escaped_paragraphs(source: str) -> str:
+    blocks = re.split(r"\n\s*\n", source.replace("\r\n", "\n").replace("\r", "\n").strip())
+    return "\n".join(
+        "<p>" + "<br />\n".join(str(escape(line)) for line in block.split("\n")) + "</p>" for block in blocks
+    )
+
+
+class _NarrativeExtension(Extension):
+    """Raw HTML off; headings, code blocks, rules and images recast so only text survives."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        # After "inline" (20) has made links and images, before "prettify" (10) lays out blocks.
+        md.treeprocessors.register(_Flatten(md), "narrative_flatten", 15)
+
+
+class _Flatten(Treeprocessor):
+    """Turn elements the allowlist lacks into ones it keeps, so their text is not lost."""
+
+    def run(self, root: Element) -> None:
+        for parent in list(root.iter()):
+            for child in list(parent):
+                if child.tag == "hr":
+                    parent.remove(child)
+                elif child.tag in _HEADINGS:
+                    child.tag = "p"
+                    child.attrib.clear()
+                elif child.tag == "pre":
+                    # An indented block (often just a stray indent) reads as a paragraph of code.
+                    child.tag = "p"
+                    for code in child:
+                        code.text = (code.text or "").rstrip()
+                elif child.tag == "img":
+                    # bleach strips the <span> and keeps its text: the alt text stays readable.
+                    child.tag = "span"
+                    child.text = child.get("alt", "")
+                    child.attrib.clear()
+
+
+class _LinkFilter(Filter):
+    """After sanitizing: every link gets LINK_REL; a link whose href was refused is unwrapped."""
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        unwrapped: list[bool] = []
+        for token in super().__iter__():
+            if token["type"] == "StartTag" and token["name"] == "a":
+                attrs = token["data"]
+                unwrapped.append((None, "href") not in attrs)
+                if unwrapped[-1]:
+                    continue
+                kept = {key: attrs[key] for key in ((None, "href"), (None, "title")) if key in attrs}
+                token["data"] = {**kept, (None, "rel"): LINK_REL}
+            elif token["type"] == "EndTag" and token["name"] == "a" and unwrapped and unwrapped.pop():
+                continue
+            yield token
+
+
+class _TextReader(HTMLParser):
+    """Collects text, with a space wherever a block boundary or line break separates words."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _INLINE_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _INLINE_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def cached(html: str) -> Markup:
+    """HTML that `render` produced at save time and the document cached, for templates.
+
+    Only values written by `render_fields` reach this: the cache lives under the
+    document's "html" key, which forms never write."""
+    return Markup(html)

@@ -1,0 +1,323 @@
+"""The guided proposal form: task list, one page per section, check and submit, brief.
+
+CSRF for these pages is checked by the forms themselves (the blueprint is exempt from
+the global check), so an expired token re-shows the form with everything typed kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from portal import db, operations, wizard
+from portal.auth import login_required
+from portal.db.models import County, Programme, Proposal, Revision, Township
+from portal.domain import brief
+from portal.domain import permissions as perm
+from portal.domain.errors import DomainError
+from portal.domain.proposal import ProposalType
+from portal.domain.workflow import Action
+from portal.forms import choices
+from portal.forms.wizard import BasicsForm, SectionForm
+from portal.views import visible_proposal
+from portal.views.stash import restore_stash
+
+bp = Blueprint("wizard", __name__, url_prefix="/proposals")
+
+
+def editable(proposal_id: int) -> Proposal:
+    proposal = visible_proposal(proposal_id)
+    if not perm.can_edit(current_user, proposal):
+        flash("這件提案目前不能修改：只有草稿可以修改。", "warning")
+        abort(redirect(url_for("proposals.detail", proposal_id=proposal.id)))
+    return proposal
+
+
+def township_choices(county_code: str | None = None) -> dict[str, list[Any]]:
+    """Townships grouped by county, for a select that reads 'county, then township'."""
+    query = select(Township).join(County).order_by(County.position, Township.code)
+    if county_code:
+        query = query.where(Township.county_code == county_code)
+    grouped: dict[str, list[Any]] = {}
+    for t in db.session().scalars(query):
+        grouped.setdefault(t.county.name_zh, []).extend(choices([(t.code, t.name_zh)]))
+    return grouped
+
+
+def set_choices(form: SectionForm, proposal: Proposal) -> None:
+    """Fill select options from reference data; scope the lead township to the author."""
+    if isinstance(form, BasicsForm):
+        if current_user.role == "township":
+            township = proposal.lead_township
+            form.lead_township.choices = {township.county.name_zh: choices([(township.code, township.name_zh)])}
+        else:
+            form.lead_township.choices = township_choices(current_user.county_code)
+        form.participating.choices = township_choices()
+    if hasattr(form, "lines"):
+        programmes = db.session().scalars(
+            select(Programme).where(Programme.active.is_(True)).order_by(Programme.ministry, Programme.id)
+        )
+        options = choices([("", "（不適用）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
+        for entry in form.lines:
+            entry.form.programme.choices = options
+
+
+def overview_rows(proposal: Proposal) -> list[dict[str, Any]]:
+    facts = operations.facts_of(proposal)
+    return [
+        {
+            "step": step,
+            "progress": brief.section_progress(step.identifier, facts, proposal.content),
+            "saved_at": wizard.saved_at(proposal, step.identifier),
+        }
+        for step in wizard.STEPS
+    ]
+
+
+@bp.route("/<int:proposal_id>/edit")
+@login_required
+def overview(proposal_id: int) -> str:
+    """The task list: every section with its state, last save and a progress count."""
+    proposal = editable(proposal_id)
+    rows = overview_rows(proposal)
+    done = sum(1 for r in rows if r["progress"] == brief.Progress.DONE)
+    return render_template("wizard/overview.html", proposal=proposal, rows=rows, done=done)
+
+
+def _button() -> tuple[str, str]:
+    """Which submit button was pressed: ('save'|'next'|'add'|'remove'|'preview', argument)."""
+    for key in ("add", "remove"):
+        if key in request.form:
+            return key, request.form[key]
+    return ("next", "") if "next" in request.form else ("save", "")
+
+
+def _blank_row_count(form: SectionForm, name: str) -> int:
+    return len(getattr(form, name).entries)
+
+
+@bp.route("/<int:proposal_id>/edit/<step_id>", methods=["GET", "POST"])
+@login_required
+def section(proposal_id: int, step_id: str) -> str | Response:
+    """One section: save keeps partial work; add/remove rows work without JavaScript."""
+    proposal = editable(proposal_id)
+    step = wizard.BY_ID.get(step_id) or abort(404)
+    current_version = wizard.section_version(proposal, step.identifier)
+    if request.method == "GET":
+        restored = restore_stash()
+        form = step.form_class(formdata=restored, data=step.to_form(proposal))
+        if restored is None:
+            form.version.data = str(current_version)
+        set_choices(form, proposal)
+        return _render(step, proposal, form)
+
+    form = step.form_class()
+    set_choices(form, proposal)
+    button, argument = _button()
+    if button == "remove":
+        _remove_row(form, argument)
+    if not form.validate():
+        if form.csrf_token.errors:
+            form.csrf_token.errors = []
+            form.version.data = form.version.data  # keep the version the user started from
+            flash("頁面開啟太久，安全驗證已更新。您輸入的內容都還在，請再按一次「儲存」。", "warning")
+        return _render(step, proposal, form), 400 if _has_field_errors(form) else 200  # type: ignore[return-value]
+    started_from = int(form.version.data or 0)
+    if started_from != current_version and form.overwrite.data != str(current_version):
+        return _render(step, proposal, form, conflict=True), 409  # type: ignore[return-value]
+
+    value = step.from_form(form)
+    dbs = db.session()
+    try:
+        document = wizard.store(proposal, step, value)
+        basics = value if step.identifier == "basics" else None
+        operations.save_section(dbs, proposal, current_user, step.identifier, document, basics)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return _render(step, proposal, form), 400  # type: ignore[return-value]
+    dbs.commit()
+
+    if button == "add":
+        fresh = step.form_class(formdata=None, data=step.to_form(proposal))
+        fresh.version.data = str(wizard.section_version(proposal, step.identifier))
+        rows = getattr(fresh, argument, None)
+        if argument not in step.row_lists or rows is None:
+            abort(400)
+        if len(rows.entries) >= (rows.max_entries or 99):
+            flash(f"這一節最多 {rows.max_entries} 列。", "warning")
+        else:
+            rows.append_entry()
+            flash("已儲存，並新增一列。", "success")
+        set_choices(fresh, proposal)
+        return _render(step, proposal, fresh)
+    flash(f"已儲存「{step.label}」。", "success")
+    if button == "next":
+        following = _next_step(step)
+        if following is None:
+            return redirect(url_for(".check", proposal_id=proposal.id))
+        return redirect(url_for(".section", proposal_id=proposal.id, step_id=following.identifier))
+    return redirect(url_for(".section", proposal_id=proposal.id, step_id=step.identifier))
+
+
+def _has_field_errors(form: SectionForm) -> bool:
+    return any(name != "csrf_token" and errors for name, errors in form.errors.items())
+
+
+def _remove_row(form: SectionForm, argument: str) -> None:
+    """`argument` is like 'rows-2': drop that entry before the form is saved."""
+    name, _, index = argument.rpartition("-")
+    rows = getattr(form, name, None)
+    if rows is None or not index.isdigit() or int(index) >= len(rows.entries):
+        abort(400)
+    del rows.entries[int(index)]
+
+
+def _next_step(step: wizard.Step) -> wizard.Step | None:
+    position = wizard.STEPS.index(step)
+    return wizard.STEPS[position + 1] if position + 1 < len(wizard.STEPS) else None
+
+
+def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: bool = False) -> str:
+    totals = None
+    if step.identifier == "resources":
+        lines = [
+            {"source": e.form.source.data, "year": e.form.year.data, "amount": e.form.amount.data} for e in form.lines
+        ]
+        totals = brief.resource_totals(lines)
+    return render_template(
+        f"wizard/{step.identifier}.html",
+        proposal=proposal,
+        step=step,
+        steps=wizard.STEPS,
+        form=form,
+        conflict=conflict,
+        saved=proposal.content,
+        saved_at=wizard.saved_at(proposal, step.identifier),
+        totals=totals,
+        sources=brief.SOURCES,
+        budgets=brief.BUDGETS,
+        limits=brief.ROW_LIMITS,
+        standard_kpis=brief.STANDARD_KPIS,
+    )
+
+
+@bp.route("/<int:proposal_id>/check")
+@login_required
+def check(proposal_id: int) -> str:
+    """Everything missing or inconsistent, each linked to its field, then the submit button."""
+    proposal = editable(proposal_id)
+    problems = brief.check(operations.facts_of(proposal), proposal.content)
+    by_step = {s.identifier: [p for p in problems if p.section == s.identifier] for s in wizard.STEPS}
+    return render_template(
+        "wizard/check.html", proposal=proposal, problems=problems, by_step=by_step, steps=wizard.STEPS
+    )
+
+
+@bp.route("/<int:proposal_id>/submit", methods=["POST"])
+@login_required
+def submit(proposal_id: int) -> Response:
+    """Freeze a revision and send the proposal to the county, through the workflow."""
+    proposal = editable(proposal_id)
+    form = SectionForm()
+    if not form.validate():
+        flash("頁面開啟太久，安全驗證已更新，請再按一次「送出提案」。", "warning")
+        return redirect(url_for(".check", proposal_id=proposal.id))
+    dbs = db.session()
+    try:
+        operations.apply_transition(dbs, proposal, Action.SUBMIT, current_user)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".check", proposal_id=proposal.id))
+    dbs.commit()
+    flash(f"已送出第 {proposal.revision_count} 版，等待縣市政府審閱。", "success")
+    return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> str | Response:
+    """Start a draft: townships for themselves, counties a regional or thematic case."""
+    form = BasicsForm()
+    if current_user.role == "township":
+        township = db.session().get(Township, current_user.township_code)
+        assert township is not None
+        form.lead_township.choices = {township.county.name_zh: choices([(township.code, township.name_zh)])}
+    elif current_user.role == "county":
+        form.lead_township.choices = township_choices(current_user.county_code)
+        form.type.choices = choices((t.value, t.label) for t in ProposalType if t != ProposalType.TOWNSHIP)
+    else:
+        abort(403)
+    form.participating.choices = township_choices()
+    if form.validate_on_submit():
+        dbs = db.session()
+        try:
+            proposal = operations.create_proposal(
+                dbs,
+                current_user,
+                cycle=str(operations.current_cycle()),
+                proposal_type=ProposalType(form.type.data),
+                lead_township_code=form.lead_township.data,
+                title=form.title.data or "",
+                participating_codes=list(form.participating.data or []),
+            )
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
+        else:
+            dbs.commit()
+            flash("已建立草稿，可以依任何順序填寫各節，每一節都會立即儲存。", "success")
+            return redirect(url_for(".overview", proposal_id=proposal.id))
+    return render_template("wizard/new.html", form=form)
+
+
+@bp.route("/<int:proposal_id>/brief")
+@bp.route("/<int:proposal_id>/revisions/<int:number>/brief")
+@login_required
+def one_page(proposal_id: int, number: int | None = None) -> str:
+    """The one-page brief (提案簡報) for print: the draft, or a submitted revision."""
+    proposal = visible_proposal(proposal_id)
+    if number is None and not perm.can_edit(current_user, proposal) and proposal.revision_count:
+        number = proposal.revision_count  # others read what was submitted, not the draft
+    if number is not None:
+        revision = db.session().scalar(
+            select(Revision).where(Revision.proposal_id == proposal.id, Revision.number == number)
+        )
+        if revision is None:
+            abort(404)
+        content, title, codes, label = (
+            revision.content,
+            revision.title,
+            revision.participating_codes,
+            revision.label,
+        )
+    else:
+        content, title, codes, label = (
+            proposal.content,
+            proposal.title,
+            sorted(proposal.participating_codes),
+            "草稿",
+        )
+    townships = {t.code: t for t in db.session().scalars(select(Township).where(Township.code.in_(codes)))}
+    return render_template(
+        "wizard/brief.html",
+        proposal=proposal,
+        content=content,
+        title=title,
+        label=label,
+        participants=[townships[c] for c in codes if c in townships],
+        totals=brief.resource_totals(content.get("resources", {}).get("lines", [])),
+        sources=brief.SOURCES,
+        strategies=dict(wizard_strategies()),
+    )
+
+
+def wizard_strategies() -> list[tuple[str, str]]:
+    from portal.forms.wizard import STRATEGY_CHOICES
+
+    return [(c.value, c.label) for c in STRATEGY_CHOICES]
