@@ -49,12 +49,26 @@ def render(source: str) -> str:
     if not source.strip():
         return ""
     try:
-        body = _cleaner().clean(_markdown().convert(source))
+        body = _cleaner().clean(_markdown().convert(_separate_lists(source)))
     except RecursionError:
         # Hundreds of nested list levels are abuse, not narrative: keep the text, lose the shape,
         # rather than fail the user's save.
         body = _cleaner().clean(_escaped_paragraphs(source))
     return body.strip()
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
+
+
+def _separate_lists(source: str) -> str:
+    """Start a list where people start one. Markdown needs a blank line before a list,
+    but people type 「說明：」 and then「- 第一點」 on the very next line."""
+    out: list[str] = []
+    for line in source.splitlines():
+        if _LIST_ITEM.match(line) and out and out[-1].strip() and not _LIST_ITEM.match(out[-1]):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 def render_markup(source: str) -> Markup:

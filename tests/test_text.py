@@ -212,3 +212,9 @@ def test_render_fields_expands_stars_and_skips_what_is_missing() -> None:
 
 def test_render_fields_on_an_empty_draft_is_empty() -> None:
     assert render_fields({}, NARRATIVE_FIELDS) == {}
+
+
+def test_render_list_right_after_a_line_becomes_a_list() -> None:
+    assert render("三項事業：\n- 共享加工\n- 慢遊平台") == (
+        "<p>三項事業：</p>\n<ul>\n<li>共享加工</li>\n<li>慢遊平台</li>\n</ul>"
+    )
