@@ -22,14 +22,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(config.PROJECT_ROOT / "templates"),
     )
     app.config.update(config.resolve(Path(app.instance_path), test_config))
+    # Flask-WTF's translations need Flask-Babel; WTForms' own catalogue (zh_TW) is enough.
+    app.config.setdefault("WTF_I18N_ENABLED", False)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
-    from portal import auth, db, views
+    from portal import auth, db, review, views
 
     db.init_app(app)
+    review.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
     views.init_app(app)

@@ -26,10 +26,13 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from portal.mail import notifications_group  # imported here: portal.mail uses CliError
+
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(user_group)
     app.cli.add_command(reference_group)
+    app.cli.add_command(notifications_group)
 
 
 class CliError(click.ClickException):
@@ -76,7 +79,9 @@ def demo_command() -> None:
         raise _fail("正式環境（PORTAL_ENV=production）不可載入示範資料。")
     initialise()
     dbs = db.session()
-    logins = demo.load(dbs)
+    from portal import review
+
+    logins = demo.load(dbs, review.rubric())
     dbs.commit()
     click.echo("示範資料已就緒。示範帳號（密碼每次執行 portal demo 時重新產生）：")
     for login in logins:

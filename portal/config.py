@@ -30,6 +30,13 @@ ENV_KEYS = (
     "LOGIN_LOCK_MINUTES",
     "SESSION_IDLE_MINUTES",
     "MAX_CONTENT_LENGTH",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_TLS",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "MAIL_FROM",
+    "MAIL_MAX_ATTEMPTS",
 )
 
 INT_KEYS = {
@@ -37,6 +44,8 @@ INT_KEYS = {
     "LOGIN_LOCK_MINUTES",
     "SESSION_IDLE_MINUTES",
     "MAX_CONTENT_LENGTH",
+    "SMTP_PORT",
+    "MAIL_MAX_ATTEMPTS",
 }
 
 
@@ -66,6 +75,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        # Outgoing mail (`portal notifications send`); checked by portal.mail.SmtpSettings.
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 25,
+        "SMTP_TLS": "none",
+        "SMTP_USERNAME": "",
+        "SMTP_PASSWORD": "",
+        "MAIL_FROM": "地方創生提案平台 <noreply@localhost>",
+        "MAIL_MAX_ATTEMPTS": 5,
     }
 
 

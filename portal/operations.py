@@ -10,6 +10,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import notifications
@@ -17,6 +18,7 @@ from portal.db.models import (
     AuditEvent,
     Proposal,
     ProposalTownship,
+    Review,
     Revision,
     Township,
     User,
@@ -127,6 +129,17 @@ def current_cycle() -> str:
     return str(datetime.now(TAIWAN).year)
 
 
+DECISIONS = frozenset({Action.APPROVE, Action.REQUEST_REVISION, Action.REJECT})
+
+
+def _has_reviews(session: Session, proposal: Proposal) -> bool:
+    revision = proposal.current_revision
+    if revision is None:
+        return False
+    found = session.scalar(select(Review.id).where(Review.revision_id == revision.id).limit(1))
+    return found is not None
+
+
 class IncompleteProposal(DomainError):
     """Submission refused: the check page lists what is missing or inconsistent."""
 
@@ -193,12 +206,14 @@ def apply_transition(session: Session, proposal: Proposal, action: Action, actor
     transition = plan(actor, proposal, action, reason)
     from_state = proposal.status
     now = utcnow()
+    if action in DECISIONS and not _has_reviews(session, proposal):
+        raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
     if action == Action.SUBMIT:
         problems = brief.check(facts_of(proposal), proposal.content)
         if problems:
             raise IncompleteProposal(problems)
         proposal.revision_count += 1
-        session.add(
+        proposal.revisions.append(
             Revision(
                 proposal_id=proposal.id,
                 number=proposal.revision_count,

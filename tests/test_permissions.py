@@ -32,6 +32,7 @@ class Case:
     participating_codes: set[str] = field(default_factory=set)
     reviewer_ids: set[int] = field(default_factory=set)
     revision_count: int = 0
+    conflicted_reviewer_ids: set[int] = field(default_factory=set)
 
 
 TOWNSHIP = Person(1, Role.TOWNSHIP, township_code=OWN_T)

@@ -15,6 +15,7 @@ from portal.db.models import (
     ImmutableRecordError,
     OutboxMessage,
     Proposal,
+    Review,
     ReviewAssignment,
     Revision,
     User,
@@ -67,8 +68,32 @@ class World:
         session.commit()
 
     def put(self, state: State) -> Proposal:
-        """Arrange: place the proposal in `state` as if it had got there."""
+        """Arrange: place the proposal in `state` as if it had got there: beyond draft it
+        has a submitted revision v1, and from review on the reviewer has scored it."""
         self.proposal.status = state.value
+        if state != S.DRAFT and not self.proposal.revisions:
+            revision = Revision(
+                proposal_id=self.proposal.id,
+                number=1,
+                title=self.proposal.title,
+                content=self.proposal.content,
+                created_by_id=self.township.id,
+            )
+            self.session.add(revision)
+            self.session.flush()
+            self.session.refresh(self.proposal)
+            self.session.add(
+                Review(
+                    proposal_id=self.proposal.id,
+                    revision_id=revision.id,
+                    reviewer_id=self.reviewer.id,
+                    rubric_version="test",
+                    scores={"feasibility": 4},
+                    cross_domain=True,
+                    cross_ministry=True,
+                    confidence=2,
+                )
+            )
         self.proposal.revision_count = 0 if state == S.DRAFT else 1
         self.session.commit()
         return self.proposal
@@ -354,3 +379,17 @@ def test_withdraw_reason_is_kept_and_time_is_utc(world: World, session: Session)
     assert event is not None
     assert event.reason == "合作單位退出"
     assert abs(event.at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("action", [A.APPROVE, A.REQUEST_REVISION, A.REJECT])
+def test_decision_refused_without_reviews(make: Factory, world: World, session: Session, action: Action) -> None:
+    unreviewed = make.proposal(world.township, title="沒有評分的案子")
+    unreviewed.status = S.IN_REVIEW.value
+    session.commit()
+
+    with pytest.raises(DomainError) as caught:
+        operations.apply_transition(session, unreviewed, action, world.admin, REASON)
+    session.rollback()
+
+    assert str(caught.value) == "這件提案目前的版本還沒有任何委員評分，不能做成決定。"
+    assert session.get(Proposal, unreviewed.id).status == "in_review"  # type: ignore[union-attr]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -19,10 +20,12 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
+from portal.domain.permissions import conflict_applies
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.states import State
@@ -288,6 +291,19 @@ class Proposal(Base):
     def reviewer_ids(self) -> set[int]:
         return {a.reviewer_id for a in self.assignments}
 
+    @property
+    def conflicted_reviewer_ids(self) -> set[int]:
+        """Assigned reviewers whose affiliation or declaration conflicts with this case."""
+        session = object_session(self)
+        if session is None or not self.assignments:
+            return set()
+        conflicts = session.scalars(select(Conflict).where(Conflict.reviewer_id.in_(self.reviewer_ids)))
+        return {c.reviewer_id for c in conflicts if conflict_applies(c.scope, c.code, self.id, self)}
+
+    @property
+    def current_revision(self) -> Revision | None:
+        return self.revisions[-1] if self.revisions else None
+
 
 class Revision(Base):
     """The proposal as submitted, frozen: reviewers score a revision, never the draft."""
@@ -318,6 +334,80 @@ class ReviewAssignment(Base):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     proposal: Mapped[Proposal] = relationship(back_populates="assignments")
     reviewer: Mapped[User] = relationship()
+
+
+class Conflict(Base):
+    """A reason a reviewer may not review some proposals.
+
+    Scope `county` or `township` is an affiliation (every proposal led from there is
+    conflicted); scope `proposal` is a conflict the reviewer declared for one case."""
+
+    __tablename__ = "conflict"
+    __table_args__ = (
+        CheckConstraint("scope IN ('county', 'township', 'proposal')", name="scope"),
+        UniqueConstraint("reviewer_id", "scope", "code"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    scope: Mapped[str] = mapped_column(String(10))
+    # A county code, a township code, or a proposal id as text.
+    code: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewer: Mapped[User] = relationship()
+
+
+class Review(Base):
+    """One reviewer's scores for one submitted revision, bound to the rubric version."""
+
+    __tablename__ = "review"
+    __table_args__ = (UniqueConstraint("revision_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    rubric_version: Mapped[str] = mapped_column(String(40))
+    scores: Mapped[dict[str, Any]] = mapped_column(Document)
+    cross_domain: Mapped[bool | None] = mapped_column(Boolean)
+    cross_ministry: Mapped[bool | None] = mapped_column(Boolean)
+    confidence: Mapped[int] = mapped_column(Integer)
+    comment_to_township: Mapped[str] = mapped_column(Text, default="")
+    internal_comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewer: Mapped[User] = relationship()
+    revision: Mapped[Revision] = relationship()
+
+
+class Decision(Base):
+    """The NDC's decision on a proposal, taken at a named meeting."""
+
+    __tablename__ = "decision"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"))
+    outcome: Mapped[str] = mapped_column(String(30))
+    reasons: Mapped[str] = mapped_column(Text, default="")
+    meeting: Mapped[str] = mapped_column(String(120))
+    decided_on: Mapped[date] = mapped_column(Date)
+    private_investment: Mapped[int] = mapped_column(Integer, default=0)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resources: Mapped[list[MatchedResource]] = relationship(
+        back_populates="decision", cascade="all, delete-orphan", order_by="MatchedResource.id"
+    )
+
+
+class MatchedResource(Base):
+    """A ministry programme's money matched (媒合) to an approved proposal."""
+
+    __tablename__ = "matched_resource"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), index=True)
+    programme: Mapped[str] = mapped_column(String(120))
+    ministry: Mapped[str] = mapped_column(String(60))
+    amount: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[Decision] = relationship(back_populates="resources")
 
 
 class FormStash(Base):
@@ -378,5 +468,5 @@ class ImmutableRecordError(RuntimeError):
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_history(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Revision | AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, Revision | AuditEvent | Review) and (obj in session.deleted or session.is_modified(obj)):
             raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} cannot be changed")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from typing import Any
 
@@ -16,10 +17,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, operations, text
-from portal.db.models import Proposal, ReviewAssignment, Township, User, utcnow
+from portal import accounts, operations, review, text
+from portal.db.models import Proposal, Township, User, utcnow
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
+from portal.domain.scoring import Rubric
 from portal.domain.workflow import Action
 
 DEMO_DOMAIN = "demo.example.org"
@@ -74,7 +76,7 @@ def _account(session: Session, logins: list[Login], email: str, name: str, role:
     return user
 
 
-def load(session: Session, cycle_default: str = "2026") -> list[Login]:
+def load(session: Session, rubric: Rubric, cycle_default: str = "2026") -> list[Login]:
     """Create demo accounts and proposals; safe to run again (accounts get new passwords,
     proposals that exist already are left as they are)."""
     logins: list[Login] = []
@@ -90,6 +92,8 @@ def load(session: Session, cycle_default: str = "2026") -> list[Login]:
             start=1,
         )
     ]
+    # 暨南國際大學 is in 南投縣埔里鎮: its professor never reviews Nantou's proposals.
+    review.add_conflict(session, reviewers[0], "county", "10008", "任職於南投縣埔里鎮的大學", admin)
     cases = demo_cases()
     for case in cases:
         lead = session.get(Township, case["lead_township"])
@@ -116,7 +120,7 @@ def load(session: Session, cycle_default: str = "2026") -> list[Login]:
         )
         if exists is None:
             author = county_user if case["type"] == ProposalType.THEMATIC else township_user
-            _walk(session, case, cycle_default, author, county_user, admin, reviewers)
+            _walk(session, case, cycle_default, author, county_user, admin, rubric)
     session.flush()
     return _unique(logins)
 
@@ -135,7 +139,7 @@ def _walk(
     author: User,
     county: User,
     admin: User,
-    reviewers: list[User],
+    rubric: Rubric,
 ) -> Proposal:
     proposal = operations.create_proposal(
         session,
@@ -156,12 +160,82 @@ def _walk(
     document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
     proposal.content = document
     note = case.get("return_note") or "請補充說明。"
-    for action in PATHS[case["stage"]]:
+    stage = case["stage"]
+    for action in PATHS[stage]:
         actor = county if action in COUNTY_MOVES else admin if action in ADMIN_MOVES else author
         if action == Action.ASSIGN:
-            for reviewer in reviewers[:2]:
-                proposal.assignments.append(ReviewAssignment(reviewer_id=reviewer.id))
-            session.flush()
-        reason = note if action in {Action.RETURN, Action.REQUEST_REVISION, Action.REJECT} else ""
-        operations.apply_transition(session, proposal, action, actor, reason)
+            panel = review.suggest_reviewers(session, proposal, count=2)
+            review.assign(session, proposal, admin, [r.id for r in panel])
+            # In review: one of two has scored. Decided: both have.
+            scorers = panel[:1] if stage == "in_review" else panel
+            for reviewer in scorers:
+                _score(session, proposal, reviewer, rubric, stage)
+        elif action in DECISIONS:
+            review.decide(
+                session,
+                proposal,
+                admin,
+                outcome=action.value,
+                reasons=note if action != Action.APPROVE else "三高且跨部會，進行後續媒合。",
+                meeting=MEETING,
+                decided_on=DECIDED_ON,
+                resources=_matched(case) if action == Action.APPROVE else [],
+                private_investment=_private(case) if action == Action.APPROVE else 0,
+            )
+        else:
+            reason = note if action == Action.RETURN else ""
+            operations.apply_transition(session, proposal, action, actor, reason)
     return proposal
+
+
+# Scores per stage: approvals score high, rejections low, and the revision request
+# carries a real disagreement (2 against 4 on creativity) for the ranking page to flag.
+def _s(feasibility: int, creativity: int, spillover: int) -> dict[str, int]:
+    return {"feasibility": feasibility, "creativity": creativity, "spillover": spillover}
+
+
+STAGE_SCORES: dict[str, list[dict[str, int]]] = {
+    "approved": [_s(5, 4, 4), _s(4, 4, 5)],
+    "published": [_s(4, 5, 4), _s(5, 4, 4)],
+    "in_review": [_s(4, 3, 4)],
+    "revision_requested": [_s(3, 2, 3), _s(3, 4, 3)],
+    "not_approved": [_s(2, 2, 1), _s(1, 2, 2)],
+}
+MEETING = "第 12 次地方創生會報工作會議"
+DECIDED_ON = date(2026, 10, 20)
+DECISIONS = {Action.APPROVE, Action.REQUEST_REVISION, Action.REJECT}
+
+
+def _score(session: Session, proposal: Proposal, reviewer: User, rubric: Rubric, stage: str) -> None:
+    options = STAGE_SCORES[stage]
+    scores = options[len(review.current_reviews(session, proposal)) % len(options)]
+    high = stage in ("approved", "published")
+    review.submit_review(
+        session,
+        proposal,
+        reviewer,
+        rubric,
+        review.ReviewInput(
+            scores=scores,
+            cross_domain=high,
+            cross_ministry=high or None,
+            confidence=2,
+            comment_to_township="建議補充營運收支的分年估算，並說明青年團隊的長期留任方式。",
+            internal_comment="（內部）主責單位的財務能力需在媒合前再確認。",
+        ),
+    )
+
+
+def _matched(case: dict[str, Any]) -> list[review.Resource]:
+    lines = case.get("resources", {}).get("lines", [])
+    return [
+        review.Resource(programme=line["programme"], amount=int(line["amount"]), year=int(line["year"]))
+        for line in lines
+        if line.get("source") == "central"
+    ][:3]
+
+
+def _private(case: dict[str, Any]) -> int:
+    return sum(
+        int(line["amount"]) for line in case.get("resources", {}).get("lines", []) if line.get("source") == "private"
+    )

@@ -40,6 +40,8 @@ class ProposalFacts(Protocol):
     def reviewer_ids(self) -> Collection[int]: ...
     @property
     def revision_count(self) -> int: ...
+    @property
+    def conflicted_reviewer_ids(self) -> Collection[int]: ...
 
 
 # Reviewers see a proposal from assignment on, never before.
@@ -68,10 +70,34 @@ def can_view(user: Actor, proposal: ProposalFacts) -> bool:
     if user.role == Role.COUNTY:
         return user.county_code == proposal.county_code and not _never_submitted_draft(proposal)
     if user.role == Role.REVIEWER:
-        return user.id in proposal.reviewer_ids and proposal.status in REVIEWER_VISIBLE
+        return (
+            user.id in proposal.reviewer_ids
+            and user.id not in proposal.conflicted_reviewer_ids
+            and proposal.status in REVIEWER_VISIBLE
+        )
     if user.role == Role.ADMIN:
         return not _never_submitted_draft(proposal)
     return False
+
+
+def conflict_applies(scope: str, code: str, proposal_id: int, proposal: ProposalFacts) -> bool:
+    """Whether a reviewer's conflict (an affiliation or a declaration) covers `proposal`.
+    Affiliations cover every township the proposal involves, not only the lead."""
+    if scope == "county":
+        return code == proposal.county_code
+    if scope == "township":
+        return code == proposal.lead_township_code or code in proposal.participating_codes
+    return scope == "proposal" and code == str(proposal_id)
+
+
+def can_review(user: Actor, proposal: ProposalFacts) -> bool:
+    """Scoring is for assigned, unconflicted reviewers while the proposal is in review."""
+    return (
+        user.role == Role.REVIEWER
+        and user.id in proposal.reviewer_ids
+        and user.id not in proposal.conflicted_reviewer_ids
+        and proposal.status == State.IN_REVIEW
+    )
 
 
 def can_edit(user: Actor, proposal: ProposalFacts) -> bool:

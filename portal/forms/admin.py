@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.roles import Role
-from portal.forms import choices
+from portal.forms import PortalForm, choices
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
     name = StringField("姓名", validators=[DataRequired("請輸入姓名"), Length(max=60)])
     role = SelectField("角色", choices=ROLE_CHOICES)
@@ -21,14 +20,14 @@ class UserForm(FlaskForm):
     affiliation = StringField("服務單位", validators=[Length(max=120)], description="例如輔導團委員的學校或機構")
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(PortalForm):
     ministry = StringField("主管部會", validators=[DataRequired("請輸入主管部會"), Length(max=60)])
     name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120)])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

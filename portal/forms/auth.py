@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from portal.forms import PortalForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PortalForm):
     email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=256)])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(PortalForm):
     password = PasswordField(
         "新密碼",
         validators=[DataRequired("請輸入新密碼"), Length(max=256)],

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -29,15 +27,10 @@ from wtforms.validators import Email, Length, NumberRange, Optional, ValidationE
 
 from portal.domain import brief
 from portal.domain.proposal import DNA_GROUPS, ProposalType
-from portal.forms import choices
+from portal.forms import PortalForm, RowForm, choices
 
 AMOUNT_MAX = 100_000_000  # NT$ thousand: 100 billion, far above any real proposal
 YEAR_MIN, YEAR_MAX = 2019, 2040
-
-
-def budget(path: str) -> Length:
-    limit = brief.BUDGETS[path]
-    return Length(max=limit, message=f"請在 {limit} 字以內（目前 %(length)d 字）")
 
 
 class CountedLength(Length):
@@ -69,7 +62,7 @@ def checkboxes(label: str, **kwargs: Any) -> SelectMultipleField:
     )
 
 
-class SectionForm(FlaskForm):
+class SectionForm(PortalForm):
     """Every step carries the version of its section it was loaded from."""
 
     version = HiddenField()
@@ -176,7 +169,7 @@ SECTOR_LABELS = {
 }
 
 
-class StakeholderRow(Form):
+class StakeholderRow(RowForm):
     name = StringField("單位或姓名", validators=[text("stakeholder.name"), no_control_characters])
     sector = SelectField("類別", choices=choices([("", "請選擇"), *SECTOR_LABELS.items()]), validate_choice=True)
     role = StringField("角色", validators=[text("stakeholder.role"), no_control_characters])
@@ -192,7 +185,7 @@ class StakeholdersForm(SectionForm):
 # --- 形成共識願景過程 -----------------------------------------------------------------------
 
 
-class ConsensusEvent(Form):
+class ConsensusEvent(RowForm):
     date = DateField("日期", validators=[Optional()], format="%Y-%m-%d")
     kind = SelectField(
         "形式",
@@ -232,7 +225,7 @@ STRATEGY_CHOICES = choices(
 )
 
 
-class BusinessItem(Form):
+class BusinessItem(RowForm):
     name = StringField("事業名稱", validators=[text("business.name"), no_control_characters])
     what = TextAreaField("做什麼", validators=[text("business.what"), no_control_characters])
     where = StringField("地點", validators=[text("business.where"), no_control_characters])
@@ -251,7 +244,7 @@ class BusinessesForm(SectionForm):
 # --- 資源需求與協助 -------------------------------------------------------------------------
 
 
-class ResourceLine(Form):
+class ResourceLine(RowForm):
     kind = StringField("項目", validators=[text("resource.kind"), no_control_characters])
     source = SelectField("經費來源", choices=choices([("", "請選擇"), *brief.SOURCES.items()]), validate_choice=True)
     programme = SelectField("部會計畫（來源為中央部會計畫時）", validate_choice=True)
@@ -269,7 +262,7 @@ class ResourceLine(Form):
     note = StringField("說明", validators=[text("resource.note"), no_control_characters])
 
 
-class SupportRow(Form):
+class SupportRow(RowForm):
     kind = SelectField(
         "協助類型",
         choices=choices([("", "請選擇"), *((k, k) for k in brief.SUPPORT_KINDS)]),
@@ -286,7 +279,7 @@ class ResourcesForm(SectionForm):
 # --- KPI ------------------------------------------------------------------------------------
 
 
-class KpiRow(Form):
+class KpiRow(RowForm):
     indicator = StringField("指標", validators=[text("kpi.indicator"), no_control_characters])
     definition = StringField("衡量標準", validators=[text("kpi.definition"), no_control_characters])
     unit = StringField("單位", validators=[text("kpi.unit"), no_control_characters])

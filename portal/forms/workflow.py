@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, TextAreaField, widgets
 from wtforms.validators import DataRequired, Length
 
 from portal.domain.workflow import Action
+from portal.forms import PortalForm
 
 REASON_MAX = 1000
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(PortalForm):
     action = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(
         "說明或理由",
@@ -26,7 +26,7 @@ class TransitionForm(FlaskForm):
             raise ValidationError("不明的動作")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     reviewers = SelectMultipleField(
         "輔導團委員",
         coerce=int,

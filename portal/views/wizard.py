@@ -203,6 +203,8 @@ def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: 
         budgets=brief.BUDGETS,
         limits=brief.ROW_LIMITS,
         standard_kpis=brief.STANDARD_KPIS,
+        strategies=dict(wizard_strategies()),
+        saved_totals=brief.resource_totals(proposal.content.get("resources", {}).get("lines", [])),
     )
 
 

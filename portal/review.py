@@ -1,0 +1,327 @@
+"""Operations of the counselling review: conflicts, assignment, reviews and decisions.
+
+Like `portal.operations`, these flush but never commit; each raises a DomainError
+(with a message for the user) and changes nothing when refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal import notifications, operations
+from portal.config import PROJECT_ROOT
+from portal.db.models import (
+    Conflict,
+    Decision,
+    MatchedResource,
+    OutboxMessage,
+    Programme,
+    Proposal,
+    Review,
+    ReviewAssignment,
+    User,
+)
+from portal.domain import permissions as perm
+from portal.domain.errors import DomainError, PermissionDenied
+from portal.domain.roles import Role
+from portal.domain.scoring import Rubric, Score, load_rubric
+from portal.domain.states import State
+from portal.domain.workflow import Action, Audience
+
+
+def init_app(app: Flask) -> None:
+    """Load and validate the rubric at start-up: a broken rubric file stops the portal
+    with a message naming the file and field, before anyone can score with it."""
+    path = Path(app.config.get("RUBRIC_PATH") or PROJECT_ROOT / "content" / "rubric.yaml")
+    app.extensions["portal.rubric"] = load_rubric(path)
+
+
+def rubric() -> Rubric:
+    loaded: Rubric = current_app.extensions["portal.rubric"]
+    return loaded
+
+
+CONFIDENCE = {1: "低：不熟悉這個領域", 2: "中", 3: "高：熟悉這個領域"}
+OUTCOMES = {
+    Action.APPROVE.value: "核定",
+    Action.REQUEST_REVISION.value: "修正後再提",
+    Action.REJECT.value: "不予核定",
+}
+
+
+# --- conflicts -----------------------------------------------------------------------------
+
+
+def add_conflict(session: Session, reviewer: User, scope: str, code: str, reason: str, actor: User) -> Conflict:
+    """Record an affiliation (county/township, by an admin) or a declaration (proposal)."""
+    if reviewer.role != Role.REVIEWER:
+        raise DomainError("只有輔導團委員需要登記利益迴避。")
+    if scope not in ("county", "township", "proposal"):
+        raise DomainError("利益迴避的範圍不正確。")
+    exists = session.scalar(
+        select(Conflict).where(Conflict.reviewer_id == reviewer.id, Conflict.scope == scope, Conflict.code == code)
+    )
+    if exists is not None:
+        return exists
+    conflict = Conflict(reviewer_id=reviewer.id, scope=scope, code=code, reason=reason.strip())
+    session.add(conflict)
+    session.flush()
+    operations.audit(session, actor, "conflict_add", reason=f"{reviewer.email}：{scope} {code} {reason}".strip())
+    return conflict
+
+
+def declare_conflict(session: Session, proposal: Proposal, reviewer: User, reason: str) -> None:
+    """A reviewer steps back from a case; from then on they cannot open it."""
+    if reviewer.id not in proposal.reviewer_ids:
+        raise PermissionDenied("您沒有被分派這件提案。")
+    if not reason.strip():
+        raise DomainError("請說明需要迴避的原因。")
+    add_conflict(session, reviewer, "proposal", str(proposal.id), reason, reviewer)
+    for admin in session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))):
+        session.add(
+            OutboxMessage(
+                recipient_id=admin.id,
+                event="conflict",
+                proposal_id=proposal.id,
+                subject=f"【地方創生提案】{proposal.title}：委員申報利益迴避",
+                body=f"{reviewer.name} 申報迴避：{reason.strip()}\n請另行分派委員。",
+            )
+        )
+
+
+# --- assignment ----------------------------------------------------------------------------
+
+
+def open_load(session: Session) -> dict[int, int]:
+    """How many proposals in review each reviewer is assigned: their current load."""
+    rows = session.execute(
+        select(ReviewAssignment.reviewer_id, func.count())
+        .join(Proposal, Proposal.id == ReviewAssignment.proposal_id)
+        .where(Proposal.status == State.IN_REVIEW)
+        .group_by(ReviewAssignment.reviewer_id)
+    )
+    return {reviewer_id: count for reviewer_id, count in rows}
+
+
+def conflicted(session: Session, proposal: Proposal, reviewer_ids: list[int]) -> set[int]:
+    conflicts = session.scalars(select(Conflict).where(Conflict.reviewer_id.in_(reviewer_ids)))
+    return {c.reviewer_id for c in conflicts if perm.conflict_applies(c.scope, c.code, proposal.id, proposal)}
+
+
+def suggest_reviewers(session: Session, proposal: Proposal, count: int = 3) -> list[User]:
+    """Unconflicted active reviewers, least loaded first, to fill the panel up to `count`."""
+    reviewers = list(
+        session.scalars(select(User).where(User.role == Role.REVIEWER, User.active.is_(True)).order_by(User.id))
+    )
+    blocked = conflicted(session, proposal, [r.id for r in reviewers]) | proposal.reviewer_ids
+    load = open_load(session)
+    candidates = sorted((r for r in reviewers if r.id not in blocked), key=lambda r: (load.get(r.id, 0), r.id))
+    return candidates[: max(count - len(proposal.reviewer_ids), 0)]
+
+
+def assign(session: Session, proposal: Proposal, actor: User, reviewer_ids: list[int]) -> None:
+    """Add reviewers (never conflicted ones); a forwarded proposal moves into review."""
+    if not perm.is_admin(actor):
+        raise PermissionDenied("只有國發會秘書單位可以分派委員。")
+    if proposal.state not in (State.FORWARDED, State.IN_REVIEW):
+        raise DomainError(f"提案目前為「{proposal.state.label}」，不能分派委員。")
+    reviewers = list(session.scalars(select(User).where(User.id.in_(reviewer_ids))))
+    if len(reviewers) != len(set(reviewer_ids)) or any(r.role != Role.REVIEWER or not r.active for r in reviewers):
+        raise DomainError("只能分派啟用中的輔導團委員。")
+    blocked = conflicted(session, proposal, reviewer_ids)
+    if blocked:
+        names = "、".join(r.name for r in reviewers if r.id in blocked)
+        raise DomainError(f"{names} 與這件提案有利益迴避，不能分派。")
+    new = [r for r in reviewers if r.id not in proposal.reviewer_ids]
+    for reviewer in new:
+        proposal.assignments.append(ReviewAssignment(reviewer_id=reviewer.id))
+    session.flush()
+    if proposal.state == State.FORWARDED:
+        if not proposal.assignments:
+            raise DomainError("請至少分派一位委員。")
+        operations.apply_transition(session, proposal, Action.ASSIGN, actor)
+    elif new:
+        operations.audit(session, actor, "assign_more", proposal=proposal, reason="、".join(r.name for r in new))
+        for reviewer in new:
+            _notify(session, proposal, reviewer, "assign", "已分派新的審查提案")
+
+
+def _notify(session: Session, proposal: Proposal, user: User, event: str, what: str) -> None:
+    session.add(
+        OutboxMessage(
+            recipient_id=user.id,
+            event=event,
+            proposal_id=proposal.id,
+            subject=f"【地方創生提案】{proposal.title}：{what}",
+            body=f"提案：{proposal.title}（{proposal.lead_township.full_name}）\n{what}",
+        )
+    )
+
+
+# --- reviews -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewInput:
+    scores: dict[str, int]
+    cross_domain: bool | None
+    cross_ministry: bool | None
+    confidence: int
+    comment_to_township: str
+    internal_comment: str
+
+
+def review_of(session: Session, proposal: Proposal, reviewer: User) -> Review | None:
+    """The reviewer's review of the proposal's current revision, if written."""
+    revision = proposal.current_revision
+    if revision is None:
+        return None
+    return session.scalar(select(Review).where(Review.revision_id == revision.id, Review.reviewer_id == reviewer.id))
+
+
+def last_scored(session: Session, proposal: Proposal, reviewer: User) -> Review | None:
+    """The reviewer's most recent review of an earlier revision: the base of the diff."""
+    return session.scalar(
+        select(Review)
+        .where(Review.proposal_id == proposal.id, Review.reviewer_id == reviewer.id)
+        .order_by(Review.id.desc())
+    )
+
+
+def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: Rubric, data: ReviewInput) -> Review:
+    """Store a review of the current revision, bound to the rubric version."""
+    if not perm.can_review(reviewer, proposal):
+        raise PermissionDenied("您不能評分這件提案（未分派、需迴避，或不在審查中）。")
+    revision = proposal.current_revision
+    if revision is None:
+        raise DomainError("這件提案沒有送出的版本。")
+    if review_of(session, proposal, reviewer) is not None:
+        raise DomainError(f"您已評分過 {revision.label}，每一版只能評分一次。")
+    codes = [c.code for c in rubric.criteria]
+    if sorted(data.scores) != sorted(codes):
+        raise DomainError("請為每一個評分項目給分。")
+    for value in data.scores.values():
+        if not rubric.scale_min <= value <= rubric.scale_max:
+            raise DomainError(f"分數必須在 {rubric.scale_min} 到 {rubric.scale_max} 之間。")
+    if data.confidence not in CONFIDENCE:
+        raise DomainError("請選擇把握程度。")
+    review = Review(
+        proposal_id=proposal.id,
+        revision_id=revision.id,
+        reviewer_id=reviewer.id,
+        rubric_version=rubric.version,
+        scores=dict(data.scores),
+        cross_domain=data.cross_domain,
+        cross_ministry=data.cross_ministry,
+        confidence=data.confidence,
+        comment_to_township=data.comment_to_township.strip(),
+        internal_comment=data.internal_comment.strip(),
+    )
+    session.add(review)
+    session.flush()
+    operations.audit(session, reviewer, "review", proposal=proposal, reason=revision.label)
+    for user in notifications.recipients(session, proposal, [Audience.ADMINS]):
+        _notify(session, proposal, user, "review", f"{reviewer.name} 已完成 {revision.label} 的評分")
+    return review
+
+
+def scores_of(reviews: list[Review]) -> list[Score]:
+    return [
+        Score(
+            reviewer_id=r.reviewer_id,
+            proposal_id=r.proposal_id,
+            scores={k: int(v) for k, v in r.scores.items()},
+            cross_domain=r.cross_domain,
+            cross_ministry=r.cross_ministry,
+        )
+        for r in reviews
+    ]
+
+
+def current_reviews(session: Session, proposal: Proposal) -> list[Review]:
+    revision = proposal.current_revision
+    if revision is None:
+        return []
+    return list(session.scalars(select(Review).where(Review.revision_id == revision.id).order_by(Review.id)))
+
+
+def round_reviews(session: Session, cycle: str) -> list[Review]:
+    """Each proposal's reviews of its current revision, for every proposal of the round."""
+    proposals = session.scalars(select(Proposal).where(Proposal.cycle == cycle, Proposal.revision_count > 0))
+    reviews: list[Review] = []
+    for proposal in proposals:
+        reviews += current_reviews(session, proposal)
+    return reviews
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    programme: str
+    amount: int
+    year: int
+
+
+def decide(
+    session: Session,
+    proposal: Proposal,
+    actor: User,
+    *,
+    outcome: str,
+    reasons: str,
+    meeting: str,
+    decided_on: date,
+    resources: list[Resource],
+    private_investment: int = 0,
+) -> Decision:
+    """Record the NDC's decision and move the proposal through the workflow.
+
+    A decision needs at least one review of the current revision; approvals may name the
+    ministry programmes matched to the case and the private investment committed."""
+    if outcome not in OUTCOMES:
+        raise DomainError("請選擇決定。")
+    revision = proposal.current_revision
+    if revision is None or not current_reviews(session, proposal):
+        raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
+    if not meeting.strip():
+        raise DomainError("請填寫做成決定的會議，例如「第 N 次地方創生會報工作會議」。")
+    if outcome != Action.APPROVE.value and resources:
+        raise DomainError("只有核定的提案才能登錄媒合資源。")
+    programmes = {p.name: p for p in session.scalars(select(Programme))}
+    matched = []
+    for resource in resources:
+        programme = programmes.get(resource.programme)
+        if programme is None:
+            raise DomainError(f"找不到部會計畫「{resource.programme}」")
+        if resource.amount <= 0:
+            raise DomainError("媒合金額必須是正整數（千元）。")
+        matched.append(
+            MatchedResource(
+                programme=programme.name, ministry=programme.ministry, amount=resource.amount, year=resource.year
+            )
+        )
+    if private_investment < 0:
+        raise DomainError("民間投資金額不可為負數。")
+    operations.apply_transition(session, proposal, Action(outcome), actor, reasons)
+    decision = Decision(
+        proposal_id=proposal.id,
+        revision_id=revision.id,
+        outcome=outcome,
+        reasons=reasons.strip(),
+        meeting=meeting.strip(),
+        decided_on=decided_on,
+        private_investment=private_investment,
+        decided_by_id=actor.id,
+        resources=matched,
+    )
+    session.add(decision)
+    session.flush()
+    return decision
