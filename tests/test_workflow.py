@@ -354,14 +354,29 @@ def test_http_other_township_gets_404(world: World, auth: Auth) -> None:
     assert proposal.title not in page.get_data(as_text=True)
 
 
-def test_http_assign_adds_reviewers_and_moves(world: World, auth: Auth, session: Session, make: Factory) -> None:
-    second = make.user(Role.REVIEWER)
-    proposal = world.put(S.FORWARDED)
+def test_generic_transition_route_refuses_decisions(world: World, auth: Auth, session: Session) -> None:
+    proposal = world.put(S.IN_REVIEW)
     auth.login(world.admin.email)
     path = f"/proposals/{proposal.id}"
 
     token = auth.csrf(path)
-    auth.client.post(f"{path}/assign", data={"reviewers": [str(second.id)], "csrf_token": token})
+    page = auth.client.post(
+        f"{path}/transition", data={"action": "approve", "csrf_token": token}, follow_redirects=True
+    )
+
+    session.expire_all()
+    assert "請使用分派委員或做成決定的頁面。" in page.get_data(as_text=True)
+    assert session.get(Proposal, proposal.id).status == "in_review"  # type: ignore[union-attr]
+
+
+def test_http_assign_adds_reviewers_and_moves(world: World, auth: Auth, session: Session, make: Factory) -> None:
+    second = make.user(Role.REVIEWER)
+    proposal = world.put(S.FORWARDED)
+    auth.login(world.admin.email)
+    path = f"/review/manage/{proposal.id}/assign"
+
+    token = auth.csrf(path)
+    auth.client.post(path, data={"reviewers": [str(second.id)], "csrf_token": token})
 
     session.expire_all()
     fresh = session.get(Proposal, proposal.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectMultipleField, TextAreaField, widgets
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from portal.domain.workflow import Action
@@ -24,13 +24,3 @@ class TransitionForm(PortalForm):
             from wtforms.validators import ValidationError
 
             raise ValidationError("不明的動作")
-
-
-class AssignForm(PortalForm):
-    reviewers = SelectMultipleField(
-        "輔導團委員",
-        coerce=int,
-        option_widget=widgets.CheckboxInput(),
-        widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired("請至少選一位委員")],
-    )

@@ -18,12 +18,12 @@ from portal.domain.workflow import TRANSITIONS, Action
 
 def init_app(app: Flask) -> None:
     from portal import csrf
-    from portal.views import admin, main, notifications, proposals, wizard
+    from portal.views import admin, main, notifications, proposals, review, wizard
 
     # The wizard's forms check their own CSRF token so that an expired one re-shows
     # the form with the input kept, instead of the generic error page.
     csrf.exempt(wizard.bp)
-    for module in (main, proposals, admin, notifications, wizard):
+    for module in (main, proposals, admin, notifications, wizard, review):
         app.register_blueprint(module.bp)
 
     labels = operations.action_labels()

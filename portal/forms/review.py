@@ -1,0 +1,128 @@
+"""Forms of the counselling review: scoring, conflicts, assignment and decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.domain.scoring import Rubric
+from portal.forms import PortalForm, RowForm, choices
+from portal.review import CONFIDENCE, OUTCOMES
+
+TRISTATE = choices([("yes", "是"), ("no", "否"), ("unsure", "無法判斷")])
+
+
+def tristate(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+def review_form_class(rubric: Rubric) -> type[PortalForm]:
+    """A review form with one score field per criterion of `rubric`."""
+
+    class ReviewForm(PortalForm):
+        cross_domain = RadioField("是否跨領域", choices=TRISTATE, validators=[InputRequired("請選擇")])
+        cross_ministry = RadioField(
+            "是否跨部會",
+            choices=TRISTATE,
+            validators=[InputRequired("請選擇")],
+            description="系統依經費需求預填：兩個以上部會的計畫即為跨部會。請確認。",
+        )
+        confidence = RadioField(
+            "把握程度", choices=choices(CONFIDENCE.items()), coerce=int, validators=[InputRequired("請選擇把握程度")]
+        )
+        comment_to_township = TextAreaField(
+            "給公所的意見（會提供給提案單位）",
+            validators=[Length(max=1000, message="請在 1000 字以內")],
+            description="做成決定後，提案單位會看到這段意見，但不會看到您的姓名與分數。",
+        )
+        confirm_comment = BooleanField("我確認上面這段意見可以提供給公所")
+        internal_comment = TextAreaField(
+            "內部意見（只有國發會與委員看得到）",
+            validators=[Length(max=2000, message="請在 2000 字以內")],
+            description="預設請寫在這裡；內部意見不會出現在公所、縣市或公開網站的任何頁面。",
+        )
+
+        def validate_confirm_comment(self, field: BooleanField) -> None:
+            if (self.comment_to_township.data or "").strip() and not field.data:
+                raise ValidationError(
+                    "「給公所的意見」會提供給提案單位，請勾選確認；若只想給內部參考，請改寫在內部意見。"
+                )
+
+    for criterion in rubric.criteria:
+        levels = choices((n, f"{n} 分") for n in range(rubric.scale_min, rubric.scale_max + 1))
+        field = RadioField(
+            f"{criterion.name}（權重 {criterion.weight:g}）",
+            choices=levels,
+            coerce=int,
+            validators=[InputRequired(f"請為「{criterion.name}」給分")],
+        )
+        setattr(ReviewForm, f"score_{criterion.code}", field)
+    return ReviewForm
+
+
+class DeclareConflictForm(PortalForm):
+    reason = TextAreaField(
+        "迴避原因",
+        validators=[DataRequired("請說明需要迴避的原因"), Length(max=500, message="請在 500 字以內")],
+        description="例如：曾擔任提案單位的顧問、與主責單位有合作關係。",
+    )
+
+
+class AffiliationForm(PortalForm):
+    reviewer = SelectField("委員", coerce=int, validate_choice=True)
+    scope = SelectField("範圍", choices=choices([("county", "縣市"), ("township", "鄉鎮市區")]))
+    code = SelectField("所屬縣市或鄉鎮市區", validate_choice=False, validators=[DataRequired("請選擇")])
+    reason = StringField("說明", validators=[Length(max=200)], description="例如：任職於該縣市的大學")
+
+
+class AssignForm(PortalForm):
+    reviewers = SelectMultipleField(
+        "輔導團委員",
+        coerce=int,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        validators=[DataRequired("請至少選一位委員")],
+    )
+
+
+class MatchedRow(RowForm):
+    programme = SelectField("部會計畫", validate_choice=True)
+    amount = IntegerField("金額（千元）", validators=[Optional(), NumberRange(min=1, message="金額必須是正整數")])
+    year = IntegerField("年度", validators=[Optional(), NumberRange(min=2019, max=2040, message="請填 2019 到 2040")])
+
+
+class DecisionForm(PortalForm):
+    outcome = RadioField("決定", choices=choices(OUTCOMES.items()), validators=[InputRequired("請選擇決定")])
+    reasons = TextAreaField(
+        "理由（會通知提案單位與縣市）",
+        validators=[Length(max=2000, message="請在 2000 字以內")],
+        description="修正後再提與不予核定必須說明理由。",
+    )
+    meeting = StringField(
+        "會議",
+        validators=[DataRequired("請填寫會議"), Length(max=120)],
+        description="例如：第 12 次地方創生會報工作會議",
+    )
+    decided_on = DateField("決定日期", validators=[DataRequired("請填寫日期（例如 2026-10-20）")])
+    resources = FieldList(FormField(MatchedRow), min_entries=3, max_entries=8)
+    private_investment = IntegerField(
+        "民間投資承諾（千元）", validators=[Optional(), NumberRange(min=0, message="不可為負數")], default=0
+    )
+
+    def validate_reasons(self, field: Any) -> None:
+        if self.outcome.data in ("request_revision", "reject") and not (field.data or "").strip():
+            raise ValidationError("修正後再提與不予核定必須填寫理由。")

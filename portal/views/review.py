@@ -1,0 +1,393 @@
+"""Counselling review: reviewers score; the NDC assigns, ranks and decides."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from portal import db, operations, review
+from portal.auth import login_required
+from portal.db.models import Conflict, County, Programme, Proposal, Township, User
+from portal.domain import brief, diff, scoring
+from portal.domain import permissions as perm
+from portal.domain.errors import DomainError
+from portal.domain.roles import Role
+from portal.domain.states import State
+from portal.forms import choices
+from portal.forms.review import (
+    AffiliationForm,
+    AssignForm,
+    DecisionForm,
+    DeclareConflictForm,
+    review_form_class,
+    tristate,
+)
+from portal.views import require_admin, visible_proposal
+from portal.views.wizard import wizard_strategies
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+def _ministries(proposal: Proposal) -> list[str]:
+    revision = proposal.current_revision
+    lines = (revision.content if revision else proposal.content).get("resources", {}).get("lines", [])
+    names = {p.name: p.ministry for p in db.session().scalars(select(Programme))}
+    return brief.ministries(lines, names)
+
+
+@bp.route("/")
+@login_required
+def assigned() -> str:
+    """A reviewer's proposals: what is waiting for their score, and what they scored."""
+    if current_user.role != Role.REVIEWER:
+        abort(403)
+    dbs = db.session()
+    proposals = [
+        p
+        for p in dbs.scalars(select(Proposal).order_by(Proposal.updated_at.desc()))
+        if current_user.id in p.reviewer_ids and perm.can_view(current_user, p)
+    ]
+    mine = {p.id: review.review_of(dbs, p, current_user) for p in proposals}
+    return render_template("review/assigned.html", proposals=proposals, mine=mine)
+
+
+@bp.route("/<int:proposal_id>", methods=["GET", "POST"])
+@login_required
+def score(proposal_id: int) -> str | BaseResponse:
+    """Score the current revision beside the rubric; others' scores only after one's own."""
+    proposal = visible_proposal(proposal_id)
+    if current_user.role != Role.REVIEWER:
+        abort(403)
+    dbs = db.session()
+    rubric = review.rubric()
+    mine = review.review_of(dbs, proposal, current_user)
+    form = review_form_class(rubric)()
+    if request.method == "GET" and mine is None:
+        ministries = _ministries(proposal)
+        form.cross_ministry.data = "yes" if len(ministries) >= 2 else "no"
+    if request.method == "POST" and form.validate():
+        data = review.ReviewInput(
+            scores={c.code: getattr(form, f"score_{c.code}").data for c in rubric.criteria},
+            cross_domain=tristate(form.cross_domain.data),
+            cross_ministry=tristate(form.cross_ministry.data),
+            confidence=form.confidence.data,
+            comment_to_township=form.comment_to_township.data or "",
+            internal_comment=form.internal_comment.data or "",
+        )
+        try:
+            review.submit_review(dbs, proposal, current_user, rubric, data)
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
+        else:
+            dbs.commit()
+            flash("已送出評分。現在可以看到其他委員的分數。", "success")
+            return redirect(url_for(".score", proposal_id=proposal.id))
+    revision = proposal.current_revision
+    previous = review.last_scored(dbs, proposal, current_user)
+    changes = None
+    if revision is not None and previous is not None and previous.revision_id != revision.id:
+        old = previous.revision
+        changes = diff.changes(old.title, old.content, revision.title, revision.content)
+    others = review.current_reviews(dbs, proposal) if mine is not None else []
+    summaries = scoring.summarise(rubric, review.scores_of(others)) if others else {}
+    return render_template(
+        "review/score.html",
+        proposal=proposal,
+        revision=revision,
+        content=revision.content if revision else {},
+        rubric=rubric,
+        form=form,
+        mine=mine,
+        others=others,
+        summaries=summaries,
+        changes=changes,
+        base=previous.revision if changes is not None and previous else None,
+        ministries=_ministries(proposal),
+        can_score=perm.can_review(current_user, proposal) and mine is None,
+        conflict_form=DeclareConflictForm(formdata=None),
+        strategies=dict(wizard_strategies()),
+        totals=brief.resource_totals((revision.content if revision else {}).get("resources", {}).get("lines", [])),
+        sources=brief.SOURCES,
+    )
+
+
+@bp.route("/<int:proposal_id>/conflict", methods=["POST"])
+@login_required
+def declare(proposal_id: int) -> BaseResponse:
+    """A reviewer declares a conflict of interest and loses access to the case."""
+    proposal = visible_proposal(proposal_id)
+    form = DeclareConflictForm()
+    if not form.validate():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for(".score", proposal_id=proposal.id))
+    dbs = db.session()
+    try:
+        review.declare_conflict(dbs, proposal, current_user, form.reason.data)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".score", proposal_id=proposal.id))
+    dbs.commit()
+    flash("已登記利益迴避，這件提案已從您的清單移除，國發會將另行分派。", "success")
+    return redirect(url_for(".assigned"))
+
+
+# --- the NDC's side -------------------------------------------------------------------------
+
+
+def _cycle() -> str:
+    return request.args.get("cycle") or operations.current_cycle()
+
+
+@bp.route("/manage")
+@login_required
+def manage() -> str:
+    """Review progress per proposal (e.g. 2/3) and each reviewer's load."""
+    require_admin()
+    dbs = db.session()
+    cycle = _cycle()
+    proposals = list(
+        dbs.scalars(
+            select(Proposal)
+            .where(Proposal.cycle == cycle, Proposal.status.in_([State.FORWARDED, State.IN_REVIEW]))
+            .order_by(Proposal.id)
+        )
+    )
+    progress = {p.id: (len(review.current_reviews(dbs, p)), len(p.reviewer_ids)) for p in proposals}
+    reviewers = list(dbs.scalars(select(User).where(User.role == Role.REVIEWER).order_by(User.id)))
+    load = review.open_load(dbs)
+    conflicts = list(dbs.scalars(select(Conflict).order_by(Conflict.id)))
+    places = {c.code: c.name_zh for c in dbs.scalars(select(County))}
+    places |= {
+        t.code: t.full_name for t in dbs.scalars(select(Township).where(Township.code.in_([c.code for c in conflicts])))
+    }
+    titles = {str(p.id): p.title for p in dbs.scalars(select(Proposal))}
+    return render_template(
+        "review/manage.html",
+        cycle=cycle,
+        proposals=proposals,
+        progress=progress,
+        reviewers=reviewers,
+        load=load,
+        conflicts=conflicts,
+        places=places | titles,
+        affiliation=_affiliation_form(),
+    )
+
+
+def _affiliation_form() -> AffiliationForm:
+    form = AffiliationForm()
+    dbs = db.session()
+    reviewers = dbs.scalars(select(User).where(User.role == Role.REVIEWER).order_by(User.id))
+    form.reviewer.choices = choices((r.id, f"{r.name}（{r.affiliation}）") for r in reviewers)
+    counties = dbs.scalars(select(County).order_by(County.position))
+    townships = dbs.scalars(select(Township).join(County).order_by(County.position, Township.code))
+    form.code.choices = choices(
+        [*((c.code, f"縣市：{c.name_zh}") for c in counties), *((t.code, f"鄉鎮：{t.full_name}") for t in townships)]
+    )
+    return form
+
+
+@bp.route("/manage/affiliation", methods=["POST"])
+@login_required
+def add_affiliation() -> BaseResponse:
+    """Record a reviewer's affiliation: every case led from there is conflicted for them."""
+    require_admin()
+    form = _affiliation_form()
+    dbs = db.session()
+    if form.validate():
+        reviewer = dbs.get(User, form.reviewer.data)
+        scope = "county" if len(form.code.data) == 5 else "township"
+        try:
+            if reviewer is None:
+                raise DomainError("找不到這位委員。")
+            review.add_conflict(dbs, reviewer, scope, form.code.data, form.reason.data or "", current_user)
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
+        else:
+            dbs.commit()
+            flash("已登記委員的所屬單位，相關提案會自動迴避。", "success")
+    else:
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for(".manage"))
+
+
+@bp.route("/manage/<int:proposal_id>/assign", methods=["GET", "POST"])
+@login_required
+def assign(proposal_id: int) -> str | BaseResponse:
+    """Assign by hand, starting from a suggestion that balances load and avoids conflicts."""
+    require_admin()
+    proposal = visible_proposal(proposal_id)
+    dbs = db.session()
+    reviewers = list(dbs.scalars(select(User).where(User.role == Role.REVIEWER, User.active.is_(True))))
+    blocked = review.conflicted(dbs, proposal, [r.id for r in reviewers])
+    load = review.open_load(dbs)
+    form = AssignForm()
+    form.reviewers.choices = choices(
+        (r.id, f"{r.name}（{r.affiliation or '—'}，審查中 {load.get(r.id, 0)} 件）")
+        for r in reviewers
+        if r.id not in blocked and r.id not in proposal.reviewer_ids
+    )
+    if request.method == "GET":
+        form.reviewers.data = [r.id for r in review.suggest_reviewers(dbs, proposal)]
+    elif form.validate():
+        try:
+            review.assign(dbs, proposal, current_user, form.reviewers.data)
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
+        else:
+            dbs.commit()
+            flash("已分派委員。", "success")
+            return redirect(url_for(".manage", cycle=proposal.cycle))
+    return render_template(
+        "review/assign.html",
+        proposal=proposal,
+        form=form,
+        blocked=[r for r in reviewers if r.id in blocked],
+        current=[r for r in reviewers if r.id in proposal.reviewer_ids],
+    )
+
+
+def _ranking_rows(cycle: str) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
+    rubric = review.rubric()
+    dbs = db.session()
+    reviews = review.round_reviews(dbs, cycle)
+    ranked = scoring.rank(rubric, review.scores_of(reviews))
+    proposals = {p.id: p for p in dbs.scalars(select(Proposal).where(Proposal.id.in_([r.proposal_id for r in ranked])))}
+    rows = []
+    for position, row in enumerate(ranked, start=1):
+        p = proposals[row.proposal_id]
+        rows.append({"position": position, "proposal": p, "ranked": row})
+    return rubric, rows
+
+
+@bp.route("/ranking")
+@login_required
+def ranking() -> str:
+    """The round's proposals by leniency-corrected score, with the formula stated."""
+    require_admin()
+    cycle = _cycle()
+    rubric, rows = _ranking_rows(cycle)
+    return render_template(
+        "review/ranking.html", cycle=cycle, rubric=rubric, rows=rows, formula=scoring.leniency_formula(rubric)
+    )
+
+
+def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
+    rubric, rows = _ranking_rows(cycle)
+    fields = ["rank", "proposal_id", "title", "township", "status", "reviews"]
+    for c in rubric.criteria:
+        fields += [f"{c.code}_mean", f"{c.code}_median", f"{c.code}_min", f"{c.code}_max", f"{c.code}_disagreement"]
+    fields += ["weighted_total", "corrected_total", "screening"]
+    records = []
+    for row in rows:
+        ranked: scoring.Ranked = row["ranked"]
+        p: Proposal = row["proposal"]
+        record: dict[str, Any] = {
+            "rank": row["position"],
+            "proposal_id": p.id,
+            "title": p.title,
+            "township": p.lead_township.full_name,
+            "status": p.state.label,
+            "reviews": ranked.review_count,
+        }
+        for c in rubric.criteria:
+            s = ranked.summaries[c.code]
+            record |= {
+                f"{c.code}_mean": s.mean,
+                f"{c.code}_median": s.median,
+                f"{c.code}_min": s.low,
+                f"{c.code}_max": s.high,
+                f"{c.code}_disagreement": s.disagreement,
+            }
+        record |= {
+            "weighted_total": ranked.total,
+            "corrected_total": ranked.corrected,
+            "screening": ranked.screening.label if ranked.screening else None,
+        }
+        records.append(record)
+    return fields, records
+
+
+@bp.route("/ranking.csv")
+@login_required
+def ranking_csv() -> Response:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
+    require_admin()
+    cycle = _cycle()
+    fields, records = _export_records(cycle)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=ranking-{cycle}.csv"},
+    )
+
+
+@bp.route("/ranking.json")
+@login_required
+def ranking_json() -> Response:
+    require_admin()
+    cycle = _cycle()
+    fields, records = _export_records(cycle)
+    rubric = review.rubric()
+    body = {"cycle": cycle, "rubric_version": rubric.version, "fields": fields, "rows": records}
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
+
+
+@bp.route("/decide/<int:proposal_id>", methods=["GET", "POST"])
+@login_required
+def decide(proposal_id: int) -> str | BaseResponse:
+    """Record the decision, the meeting it was taken at, and matched resources."""
+    require_admin()
+    proposal = visible_proposal(proposal_id)
+    dbs = db.session()
+    form = DecisionForm()
+    programmes = list(dbs.scalars(select(Programme).where(Programme.active.is_(True)).order_by(Programme.id)))
+    options = choices([("", "（不填）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
+    for entry in form.resources:
+        entry.form.programme.choices = options
+    if form.validate_on_submit():
+        resources = [
+            review.Resource(programme=e.form.programme.data, amount=e.form.amount.data or 0, year=e.form.year.data or 0)
+            for e in form.resources
+            if e.form.programme.data
+        ]
+        try:
+            review.decide(
+                dbs,
+                proposal,
+                current_user,
+                outcome=form.outcome.data,
+                reasons=form.reasons.data or "",
+                meeting=form.meeting.data,
+                decided_on=form.decided_on.data,
+                resources=resources,
+                private_investment=form.private_investment.data or 0,
+            )
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
+        else:
+            dbs.commit()
+            flash(f"已記錄決定：{review.OUTCOMES[form.outcome.data]}。", "success")
+            return redirect(url_for("proposals.detail", proposal_id=proposal.id))
+    reviews = review.current_reviews(dbs, proposal)
+    rubric = review.rubric()
+    summaries = scoring.summarise(rubric, review.scores_of(reviews))
+    return render_template(
+        "review/decide.html", proposal=proposal, form=form, reviews=reviews, summaries=summaries, rubric=rubric
+    )
