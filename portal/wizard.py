@@ -155,7 +155,8 @@ def _business_in(row: dict[str, Any]) -> dict[str, Any]:
 def _business_out(row: dict[str, Any]) -> dict[str, Any]:
     row = _strip(row)
     for key in ("start", "end"):
-        row[key] = row[key].strftime("%Y-%m") if row.get(key) else ""
+        month = row.get(key)
+        row[key] = f"{month.year:04d}-{month.month:02d}" if month else ""
     row["strategies"] = list(row.get("strategies") or [])
     return row
 

@@ -7,6 +7,7 @@ can always be saved half-done.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from wtforms import (
@@ -31,6 +32,7 @@ from portal.forms import PortalForm, RowForm, choices
 
 AMOUNT_MAX = 100_000_000  # NT$ thousand: 100 billion, far above any real proposal
 YEAR_MIN, YEAR_MAX = 2019, 2040
+NUMBER_LIMIT = Decimal("1e12")
 
 
 class CountedLength(Length):
@@ -51,6 +53,18 @@ def no_control_characters(form: Any, field: Any) -> None:
     value = field.data or ""
     if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
         raise ValidationError("含有無法顯示的控制字元，請重新輸入。")
+
+
+def finite_number(form: Any, field: Any) -> None:
+    """Decimal accepts 'NaN', 'Infinity' and 1e999999; none of them is a KPI value."""
+    value = field.data
+    if value is not None and (not value.is_finite() or abs(value) >= NUMBER_LIMIT):
+        raise ValidationError("請填寫一般的數字（可為負數或小數）。")
+
+
+def month_in_range(form: Any, field: Any) -> None:
+    if field.data and not (2000 <= field.data.year <= YEAR_MAX):
+        raise ValidationError(f"年月必須在 2000 年到 {YEAR_MAX} 年之間，例如 2026-03")
 
 
 def checkboxes(label: str, **kwargs: Any) -> SelectMultipleField:
@@ -229,8 +243,8 @@ class BusinessItem(RowForm):
     name = StringField("事業名稱", validators=[text("business.name"), no_control_characters])
     what = TextAreaField("做什麼", validators=[text("business.what"), no_control_characters])
     where = StringField("地點", validators=[text("business.where"), no_control_characters])
-    start = MonthField("開始（年月）", validators=[Optional()], format="%Y-%m")
-    end = MonthField("結束（年月）", validators=[Optional()], format="%Y-%m")
+    start = MonthField("開始（年月）", validators=[Optional(), month_in_range], format="%Y-%m")
+    end = MonthField("結束（年月）", validators=[Optional(), month_in_range], format="%Y-%m")
     how = TextAreaField("怎麼做", validators=[text("business.how"), no_control_characters])
     lead = StringField("主責單位", validators=[text("business.lead"), no_control_characters])
     strategies = checkboxes("對應策略（五支箭）", choices=STRATEGY_CHOICES, validate_choice=True)
@@ -283,12 +297,12 @@ class KpiRow(RowForm):
     indicator = StringField("指標", validators=[text("kpi.indicator"), no_control_characters])
     definition = StringField("衡量標準", validators=[text("kpi.definition"), no_control_characters])
     unit = StringField("單位", validators=[text("kpi.unit"), no_control_characters])
-    baseline = DecimalField("現況值", validators=[Optional()], places=None)
+    baseline = DecimalField("現況值", validators=[Optional(), finite_number], places=None)
     baseline_year = IntegerField(
         "現況年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
     )
-    target = DecimalField("目標值", validators=[Optional()], places=None)
+    target = DecimalField("目標值", validators=[Optional(), finite_number], places=None)
     target_year = IntegerField(
         "目標年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],

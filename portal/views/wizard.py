@@ -118,6 +118,8 @@ def section(proposal_id: int, step_id: str) -> str | Response:
     form = step.form_class()
     set_choices(form, proposal)
     button, argument = _button()
+    if button == "add" and argument not in step.row_lists:
+        abort(400)  # only a crafted request names a list the step does not have
     if button == "remove":
         _remove_row(form, argument)
     if not form.validate():
@@ -145,9 +147,7 @@ def section(proposal_id: int, step_id: str) -> str | Response:
     if button == "add":
         fresh = step.form_class(formdata=None, data=step.to_form(proposal))
         fresh.version.data = str(wizard.section_version(proposal, step.identifier))
-        rows = getattr(fresh, argument, None)
-        if argument not in step.row_lists or rows is None:
-            abort(400)
+        rows = getattr(fresh, argument)
         if len(rows.entries) >= (rows.max_entries or 99):
             flash(f"這一節最多 {rows.max_entries} 列。", "warning")
         else:
