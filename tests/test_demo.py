@@ -27,7 +27,7 @@ def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> No
 
     stages = Counter(session.scalars(select(Proposal.status)))
     assert stages == {
-        "draft": 1,
+        "draft": 2,  # one never submitted, one being revised after a revision request
         "submitted": 1,
         "returned": 1,
         "forwarded": 1,
@@ -40,11 +40,18 @@ def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> No
     assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0
 
 
+def test_demo_has_a_revision_in_progress(app: Flask, session: Session) -> None:
+    run_demo(app)
+
+    revising = session.scalars(select(Proposal).where(Proposal.status == "draft", Proposal.revision_count > 0)).one()
+    assert (revising.title, revising.revision_count) == ("南庄山城共學：賽夏與客家文化深度旅遊計畫", 1)
+
+
 def test_demo_has_an_account_for_each_role(app: Flask, session: Session) -> None:
     logins = run_demo(app)
 
     roles = Counter(session.scalars(select(User.role).where(User.email.in_(logins))))
-    assert roles == {"admin": 1, "reviewer": 3, "township": 10, "county": 10}
+    assert roles == {"admin": 1, "reviewer": 3, "township": 11, "county": 11}
 
 
 def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:

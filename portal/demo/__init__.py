@@ -39,6 +39,8 @@ PATHS: dict[str, list[Action]] = {
     "approved": [Action.SUBMIT, Action.FORWARD, Action.ASSIGN, Action.APPROVE],
     "not_approved": [Action.SUBMIT, Action.FORWARD, Action.ASSIGN, Action.REJECT],
     "published": [Action.SUBMIT, Action.FORWARD, Action.ASSIGN, Action.APPROVE, Action.PUBLISH],
+    # Asked to revise, and the township is now working on version 2.
+    "revising": [Action.SUBMIT, Action.FORWARD, Action.ASSIGN, Action.REQUEST_REVISION, Action.REVISE],
 }
 COUNTY_MOVES = {Action.FORWARD, Action.RETURN}
 ADMIN_MOVES = {
@@ -199,6 +201,7 @@ STAGE_SCORES: dict[str, list[dict[str, int]]] = {
     "published": [_s(4, 5, 4), _s(5, 4, 4)],
     "in_review": [_s(4, 3, 4)],
     "revision_requested": [_s(3, 2, 3), _s(3, 4, 3)],
+    "revising": [_s(3, 3, 2), _s(4, 3, 3)],
     "not_approved": [_s(2, 2, 1), _s(1, 2, 2)],
 }
 MEETING = "第 12 次地方創生會報工作會議"
