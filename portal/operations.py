@@ -41,6 +41,9 @@ OTHER_ACTIONS = {
     "programme_add": "新增部會計畫",
     "programme_edit": "修改部會計畫",
     "priority_import": "匯入優先推動地區",
+    "conflict_add": "登記利益迴避",
+    "assign_more": "增派審查委員",
+    "review": "送出評分",
 }
 
 
