@@ -12,11 +12,14 @@ from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Review
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
+from portal.domain.roles import Role
 from portal.domain.workflow import Action, available_actions
 from portal.forms.workflow import TransitionForm
 from portal.views import visible_proposal
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
+
+REVIEW_ONLY_EVENTS = frozenset({"review", "assign_more", "conflict_add"})
 
 
 @bp.route("/<int:proposal_id>")
@@ -24,7 +27,9 @@ bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 def detail(proposal_id: int) -> str:
     proposal = visible_proposal(proposal_id)
     dbs = db.session()
-    history = dbs.scalars(select(AuditEvent).where(AuditEvent.proposal_id == proposal.id).order_by(AuditEvent.id))
+    events = dbs.scalars(select(AuditEvent).where(AuditEvent.proposal_id == proposal.id).order_by(AuditEvent.id))
+    # Who reviews a case, and who stepped back from it, stays with the NDC.
+    history = [e for e in events if current_user.role == Role.ADMIN or e.action not in REVIEW_ONLY_EVENTS]
     decision = dbs.scalar(select(Decision).where(Decision.proposal_id == proposal.id).order_by(Decision.id.desc()))
     # Comments meant for the township travel with the decision, without names or scores.
     comments = []
