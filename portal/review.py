@@ -142,9 +142,9 @@ def assign(session: Session, proposal: Proposal, actor: User, reviewer_ids: list
     for reviewer in new:
         proposal.assignments.append(ReviewAssignment(reviewer_id=reviewer.id))
     session.flush()
+    if not proposal.assignments:
+        raise DomainError("請至少分派一位委員。")
     if proposal.state == State.FORWARDED:
-        if not proposal.assignments:
-            raise DomainError("請至少分派一位委員。")
         operations.apply_transition(session, proposal, Action.ASSIGN, actor)
     elif new:
         operations.audit(session, actor, "assign_more", proposal=proposal, reason="、".join(r.name for r in new))
@@ -303,6 +303,8 @@ def decide(
             raise DomainError(f"找不到部會計畫「{resource.programme}」")
         if resource.amount <= 0:
             raise DomainError("媒合金額必須是正整數（千元）。")
+        if not 2019 <= resource.year <= 2040:
+            raise DomainError(f"「{resource.programme}」的年度必須在 2019 到 2040 之間。")
         matched.append(
             MatchedResource(
                 programme=programme.name, ministry=programme.ministry, amount=resource.amount, year=resource.year

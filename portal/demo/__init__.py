@@ -168,8 +168,9 @@ def _walk(
         if action == Action.ASSIGN:
             panel = review.suggest_reviewers(session, proposal, count=2)
             review.assign(session, proposal, admin, [r.id for r in panel])
-            # In review: one of two has scored. Decided: both have.
-            scorers = panel[:1] if stage == "in_review" else panel
+            # In review: one of two has scored (the second, so all three reviewers have
+            # scored something in the round). Decided: both have.
+            scorers = panel[1:] if stage == "in_review" else panel
             for reviewer in scorers:
                 _score(session, proposal, reviewer, rubric, stage)
         elif action in DECISIONS:

@@ -84,18 +84,18 @@ class DeclareConflictForm(PortalForm):
 
 class AffiliationForm(PortalForm):
     reviewer = SelectField("委員", coerce=int, validate_choice=True)
-    scope = SelectField("範圍", choices=choices([("county", "縣市"), ("township", "鄉鎮市區")]))
     code = SelectField("所屬縣市或鄉鎮市區", validate_choice=False, validators=[DataRequired("請選擇")])
     reason = StringField("說明", validators=[Length(max=200)], description="例如：任職於該縣市的大學")
 
 
 class AssignForm(PortalForm):
+    # May be empty when the proposal already has its panel: a resubmission returns to
+    # the reviewers who scored it before, with nobody new.
     reviewers = SelectMultipleField(
-        "輔導團委員",
+        "增派輔導團委員",
         coerce=int,
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
-        validators=[DataRequired("請至少選一位委員")],
     )
 
 
@@ -103,6 +103,14 @@ class MatchedRow(RowForm):
     programme = SelectField("部會計畫", validate_choice=True)
     amount = IntegerField("金額（千元）", validators=[Optional(), NumberRange(min=1, message="金額必須是正整數")])
     year = IntegerField("年度", validators=[Optional(), NumberRange(min=2019, max=2040, message="請填 2019 到 2040")])
+
+    def validate_amount(self, field: IntegerField) -> None:
+        if self.programme.data and not field.data:
+            raise ValidationError("選了部會計畫，請填寫金額")
+
+    def validate_year(self, field: IntegerField) -> None:
+        if self.programme.data and not field.data:
+            raise ValidationError("選了部會計畫，請填寫年度")
 
 
 class DecisionForm(PortalForm):
