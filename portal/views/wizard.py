@@ -22,7 +22,7 @@ from portal.domain.errors import DomainError
 from portal.domain.proposal import ProposalType
 from portal.domain.workflow import Action
 from portal.forms import choices
-from portal.forms.wizard import BasicsForm, SectionForm
+from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, SectionForm
 from portal.views import visible_proposal
 from portal.views.stash import restore_stash
 
@@ -96,13 +96,9 @@ def _button() -> tuple[str, str]:
     return ("next", "") if "next" in request.form else ("save", "")
 
 
-def _blank_row_count(form: SectionForm, name: str) -> int:
-    return len(getattr(form, name).entries)
-
-
 @bp.route("/<int:proposal_id>/edit/<step_id>", methods=["GET", "POST"])
 @login_required
-def section(proposal_id: int, step_id: str) -> str | Response:
+def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
     """One section: save keeps partial work; add/remove rows work without JavaScript."""
     proposal = editable(proposal_id)
     step = wizard.BY_ID.get(step_id) or abort(404)
@@ -125,12 +121,11 @@ def section(proposal_id: int, step_id: str) -> str | Response:
     if not form.validate():
         if form.csrf_token.errors:
             form.csrf_token.errors = []
-            form.version.data = form.version.data  # keep the version the user started from
             flash("頁面開啟太久，安全驗證已更新。您輸入的內容都還在，請再按一次「儲存」。", "warning")
-        return _render(step, proposal, form), 400 if _has_field_errors(form) else 200  # type: ignore[return-value]
+        return _render(step, proposal, form), 400 if _has_field_errors(form) else 200
     started_from = int(form.version.data or 0)
     if started_from != current_version and form.overwrite.data != str(current_version):
-        return _render(step, proposal, form, conflict=True), 409  # type: ignore[return-value]
+        return _render(step, proposal, form, conflict=True), 409
 
     value = step.from_form(form)
     dbs = db.session()
@@ -141,7 +136,7 @@ def section(proposal_id: int, step_id: str) -> str | Response:
     except DomainError as error:
         dbs.rollback()
         flash(str(error), "error")
-        return _render(step, proposal, form), 400  # type: ignore[return-value]
+        return _render(step, proposal, form), 400
     dbs.commit()
 
     if button == "add":
@@ -320,6 +315,4 @@ def one_page(proposal_id: int, number: int | None = None) -> str:
 
 
 def wizard_strategies() -> list[tuple[str, str]]:
-    from portal.forms.wizard import STRATEGY_CHOICES
-
     return [(c.value, c.label) for c in STRATEGY_CHOICES]
