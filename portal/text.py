@@ -71,6 +71,25 @@ def _separate_lists(source: str) -> str:
     return "\n".join(out)
 
 
+PAGE_TAGS = ALLOWED_TAGS | {"h2", "h3", "h4"}
+_RAW_HTML = re.compile(r"<[A-Za-z!/?]")
+
+
+def has_raw_html(source: str) -> bool:
+    """Whether Markdown carries HTML tags: site pages must be plain Markdown."""
+    return bool(_RAW_HTML.search(source))
+
+
+def render_page(source: str) -> str:
+    """A site page's Markdown (about, FAQ): as `render`, but sections keep their
+    headings (# becomes h2, so the page title stays the only h1) and lines are joined
+    as Markdown joins them."""
+    if not source.strip():
+        return ""
+    html = markdown.Markdown(extensions=["sane_lists", _PageExtension()]).convert(_separate_lists(source))
+    return _cleaner(PAGE_TAGS).clean(html).strip()
+
+
 def render_markup(source: str) -> Markup:
     """`render` as Markup for templates: the only place user text is marked safe."""
     return Markup(render(source))
@@ -123,10 +142,10 @@ def _markdown() -> markdown.Markdown:
     return markdown.Markdown(extensions=["nl2br", "sane_lists", _NarrativeExtension()])
 
 
-def _cleaner() -> bleach.Cleaner:
+def _cleaner(tags: frozenset[str] = ALLOWED_TAGS) -> bleach.Cleaner:
     # A fresh cleaner per call: bleach's parser keeps state and is not thread-safe.
     return bleach.Cleaner(
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes=_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
@@ -170,14 +189,30 @@ class _NarrativeExtension(Extension):
         md.treeprocessors.register(_Flatten(md), "narrative_flatten", 15)
 
 
+class _PageExtension(Extension):
+    """As the narrative one, but headings become h2–h4 instead of paragraphs."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_Flatten(md, keep_headings=True), "narrative_flatten", 15)
+
+
 class _Flatten(Treeprocessor):
     """Turn elements the allowlist lacks into ones it keeps, so their text is not lost."""
+
+    def __init__(self, md: markdown.Markdown, keep_headings: bool = False) -> None:
+        super().__init__(md)
+        self.keep_headings = keep_headings
 
     def run(self, root: Element) -> None:
         for parent in list(root.iter()):
             for child in list(parent):
                 if child.tag == "hr":
                     parent.remove(child)
+                elif child.tag in _HEADINGS and self.keep_headings:
+                    child.tag = f"h{min(max(int(child.tag[1]) + 1, 2), 4)}"
+                    child.attrib.clear()
                 elif child.tag in _HEADINGS:
                     child.tag = "p"
                     child.attrib.clear()

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup, escape
 
-from portal.text import NARRATIVE_FIELDS, cached, plain, render, render_fields, render_markup
+from portal.text import (
+    NARRATIVE_FIELDS,
+    cached,
+    has_raw_html,
+    plain,
+    render,
+    render_fields,
+    render_markup,
+    render_page,
+)
 
 NDC_LINK = '<a href="https://www.ndc.gov.tw/" rel="nofollow noopener">國發會</a>'
 
@@ -218,3 +227,17 @@ def test_render_list_right_after_a_line_becomes_a_list() -> None:
     assert render("三項事業：\n- 共享加工\n- 慢遊平台") == (
         "<p>三項事業：</p>\n<ul>\n<li>共享加工</li>\n<li>慢遊平台</li>\n</ul>"
     )
+
+
+def test_render_page_keeps_section_headings_below_the_title() -> None:
+    assert render_page("# 標題\n\n## 小節\n\n文字 <b>x</b>") == (
+        "<h2>標題</h2>\n<h3>小節</h3>\n<p>文字 &lt;b&gt;x&lt;/b&gt;</p>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [("<script>alert(1)</script>", True), ("x <!-- 註解 -->", True), ("</div>", True), ("3 < 5 且 5 > 3", False)],
+)
+def test_has_raw_html(source: str, found: bool) -> None:
+    assert has_raw_html(source) is found
