@@ -82,8 +82,8 @@ def has_raw_html(source: str) -> bool:
 
 def render_page(source: str) -> str:
     """A site page's Markdown (about, FAQ): as `render`, but sections keep their
-    headings (# becomes h2, so the page title stays the only h1) and lines are joined
-    as Markdown joins them."""
+    headings (h2 to h4; a # becomes h2, so the page title stays the only h1) and lines
+    are joined as Markdown joins them."""
     if not source.strip():
         return ""
     html = markdown.Markdown(extensions=["sane_lists", _PageExtension()]).convert(_separate_lists(source))
@@ -211,7 +211,7 @@ class _Flatten(Treeprocessor):
                 if child.tag == "hr":
                     parent.remove(child)
                 elif child.tag in _HEADINGS and self.keep_headings:
-                    child.tag = f"h{min(max(int(child.tag[1]) + 1, 2), 4)}"
+                    child.tag = f"h{min(max(int(child.tag[1]), 2), 4)}"
                     child.attrib.clear()
                 elif child.tag in _HEADINGS:
                     child.tag = "p"
@@ -266,8 +266,7 @@ class _TextReader(HTMLParser):
 
 
 def cached(html: str) -> Markup:
-    """HTML that `render` produced at save time and the document cached, for templates.
-
-    Only values written by `render_fields` reach this: the cache lives under the
-    document's "html" key, which forms never write."""
+    """HTML that this module produced earlier (`render_fields` at save time, or
+    `render_page` when site pages load), for templates. Only those values reach this:
+    the cache lives under the document's "html" key, which forms never write."""
     return Markup(html)

