@@ -9,9 +9,10 @@ from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from portal import accounts, db, operations, reference
+from portal import accounts, db, operations, publish, reference
 from portal.db import migrate
 from portal.db.models import User
+from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 
 
@@ -26,13 +27,17 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from portal.mail import notifications_group  # imported here: portal.mail uses CliError
+    # Imported here: both modules import CliError from this one.
+    from portal.mail import notifications_group
+    from portal.showcase.commands import freeze_command
 
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(publish_command)
     app.cli.add_command(user_group)
     app.cli.add_command(reference_group)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(freeze_command)
 
 
 class CliError(click.ClickException):
@@ -81,12 +86,43 @@ def demo_command() -> None:
     dbs = db.session()
     from portal import review
 
-    logins = demo.load(dbs, review.rubric())
+    logins = demo.load(dbs, review.rubric(), proposals_dir=Path(current_app.config["PROPOSALS_DIR"]))
     dbs.commit()
     click.echo("示範資料已就緒。示範帳號（密碼每次執行 portal demo 時重新產生）：")
     for login in logins:
         click.echo(f"  {login.role.label:<10} {login.email:<40} {login.password}  {login.scope}")
     click.echo(f"請開啟 {current_app.config['BASE_URL']} 登入。")
+
+
+@click.command("publish")
+@click.option("--all", "every", is_flag=True, help="重新寫出所有已公開的案例")
+@with_appcontext
+def publish_command(every: bool) -> None:
+    """重新寫出已公開案例的公開檔案（例如檔案格式改變之後）；不改變案例的更新日期。"""
+    if not every:
+        raise _fail("請加上 --all：重新寫出所有已公開案例的公開檔案。")
+    directory = Path(current_app.config["PROPOSALS_DIR"])
+    dbs = db.session()
+
+    def progress(change: publish.Pending) -> None:
+        click.echo(f"  {change.target.relative_to(directory)}：{publish.CHANGES[change.change]}")
+
+    try:
+        staged = publish.stage_all(dbs, directory, progress)
+    except DomainError as error:
+        dbs.rollback()
+        raise _fail(str(error)) from error
+    publish.commit(dbs, staged)
+    counts = {kind: sum(1 for change in staged if change.change == kind) for kind in ("added", "updated", "unchanged")}
+    click.echo(
+        f"共 {len(staged)} 件已公開案例：新增 {counts['added']}、"
+        f"更新 {counts['updated']}、未變更 {counts['unchanged']}。"
+    )
+    strays = publish.strays(directory, {change.target for change in staged})
+    if strays:
+        click.echo(f"注意：{directory} 中有 {len(strays)} 個檔案沒有對應的已公開提案（未刪除，請確認後自行處理）：")
+        for path in strays:
+            click.echo(f"  {path.relative_to(directory)}")
 
 
 @click.group("user", cls=AppGroup)

@@ -177,3 +177,30 @@ def test_summary_text() -> None:
     assert BuildSummary(written=3, unchanged=10, removed=1, seconds=1.25).text == (
         "完成：寫入 3 個檔案，未變動 10 個，移除 1 個，耗時 1.2 秒。"
     )
+
+
+def test_freeze_command_builds_into_build_dir_and_reports(app: Flask, tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content", dirs_exist_ok=True)
+
+    result = app.test_cli_runner().invoke(args=["freeze", "--quiet"])
+
+    build_dir = tmp_path / "build"
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("完成：寫入 ")
+    assert (build_dir / "index.html").is_file() and (build_dir / "faq/index.html").is_file()
+
+
+def test_freeze_command_refuses_bad_content_and_keeps_build(app: Flask, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir(exist_ok=True)
+    (content / "bad.md").write_text("---\ntitle: x\n---\n<iframe src=x>\n", "utf-8")
+    (tmp_path / "build").mkdir(exist_ok=True)
+    (tmp_path / "build" / "index.html").write_text("舊網站", "utf-8")
+
+    result = app.test_cli_runner().invoke(args=["freeze"])
+
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"錯誤：{content / 'bad.md'}：內容含有 HTML 標籤，網站頁面只能使用 Markdown；build/ 未變動。"
+    )
+    assert (tmp_path / "build" / "index.html").read_text("utf-8") == "舊網站"

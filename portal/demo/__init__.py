@@ -11,17 +11,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, operations, review, text
+from portal import accounts, operations, publish, review, text
 from portal.db.models import Proposal, Township, User, utcnow
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
 from portal.domain.scoring import Rubric
+from portal.domain.states import State
 from portal.domain.workflow import Action
 
 DEMO_DOMAIN = "demo.example.org"
@@ -78,9 +80,12 @@ def _account(session: Session, logins: list[Login], email: str, name: str, role:
     return user
 
 
-def load(session: Session, rubric: Rubric, cycle_default: str = "2026") -> list[Login]:
+def load(
+    session: Session, rubric: Rubric, cycle_default: str = "2026", proposals_dir: Path | None = None
+) -> list[Login]:
     """Create demo accounts and proposals; safe to run again (accounts get new passwords,
-    proposals that exist already are left as they are)."""
+    proposals that exist already are left as they are). With `proposals_dir`, the
+    published demo cases are written there as `publish` would."""
     logins: list[Login] = []
     admin = _account(session, logins, f"admin@{DEMO_DOMAIN}", "林秘書（國發會）", Role.ADMIN)
     reviewers = [
@@ -122,7 +127,9 @@ def load(session: Session, rubric: Rubric, cycle_default: str = "2026") -> list[
         )
         if exists is None:
             author = county_user if case["type"] == ProposalType.THEMATIC else township_user
-            _walk(session, case, cycle_default, author, county_user, admin, rubric)
+            proposal = _walk(session, case, cycle_default, author, county_user, admin, rubric)
+            if proposal.state == State.PUBLISHED and proposals_dir is not None:
+                publish.write_case(session, proposal, proposals_dir)
     session.flush()
     return _unique(logins)
 
@@ -158,7 +165,11 @@ def _walk(
             document[key] = case[key]
     saved = utcnow().isoformat()
     filled = [key for key in document if case.get(key)]
-    document["meta"] = {"versions": dict.fromkeys(filled, 1), "saved_at": dict.fromkeys(filled, saved)}
+    document["meta"] = {
+        "versions": dict.fromkeys(filled, 1),
+        "saved_at": dict.fromkeys(filled, saved),
+        "slug": case["slug"],  # the readable slug its case file gets when published
+    }
     document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
     proposal.content = document
     note = case.get("return_note") or "請補充說明。"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from pathlib import Path
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal import db, operations
+from portal import db, operations, publish
 from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Review
 from portal.domain import permissions as perm
@@ -65,12 +67,20 @@ def transition(proposal_id: int) -> Response:
         flash("請使用分派委員或做成決定的頁面。", "warning")
         return redirect(url_for(".detail", proposal_id=proposal.id))
     dbs = db.session()
+    proposals_dir = Path(current_app.config["PROPOSALS_DIR"])
     try:
         done = operations.apply_transition(dbs, proposal, action, current_user, form.reason.data or "")
+        # The case file is prepared before the commit, so a file that cannot be written
+        # refuses the move; it is put in place (or removed) only once the commit holds.
+        pending = []
+        if action == Action.PUBLISH:
+            pending.append(publish.stage_case(dbs, proposal, proposals_dir))
+        elif action == Action.UNPUBLISH:
+            pending.append(publish.stage_removal(proposal, proposals_dir))
     except DomainError as error:
         dbs.rollback()
         flash(str(error), "error")
     else:
-        dbs.commit()
+        publish.commit(dbs, pending)
         flash(f"已完成「{done.label}」，提案目前為「{done.target.label}」。", "success")
     return redirect(url_for(".detail", proposal_id=proposal.id))

@@ -1,0 +1,747 @@
+"""The published case file `proposals/<cycle>/<slug>.md`: its fields, writing and reading.
+
+The portal writes it (`portal.publish`) and the public showcase reads it, both through
+this module, so the format has one definition (documented in the README under
+"Published case files"). YAML front matter holds the structured fields; the Markdown
+body below it holds the narrative, each text once. Reading checks every field and
+raises `SnapshotError` naming the file and the field, because these files are also
+edited by hand. Plain Python: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any, NoReturn
+
+import yaml
+
+from portal.domain.brief import SOURCES, STRATEGIES
+from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+SLUG_MAX = 80
+TYPES = tuple(t.value for t in ProposalType)
+DIRECTIONS = ("+", "-")
+
+# Headings of the Markdown body, in this order.
+DNA_HEADING = "## 我的DNA"
+VISION_HEADING = "## 共識願景"
+BUSINESSES_HEADING = "## 創生事業構想"
+WHAT_HEADING = "#### 做什麼"
+HOW_HEADING = "#### 怎麼做"
+
+# The front matter's keys, in the order they are written.
+KEYS = (
+    "slug",
+    "cycle",
+    "title",
+    "title_en",
+    "summary_en",
+    "type",
+    "township",
+    "county",
+    "region",
+    "participating",
+    "theme",
+    "strategies",
+    "dna",
+    "stakeholders",
+    "consensus",
+    "businesses",
+    "resources",
+    "support",
+    "matched",
+    "private_investment",
+    "kpis",
+    "decision",
+    "published",
+    "updated",
+    "revision",
+)
+
+
+class SnapshotError(ValueError):
+    """A case file that cannot be used; the message names the file and the field."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}：{message}")
+        self.source = source
+        self.message = message
+
+
+# --- the public projection -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """The lead township or its county: official code, Chinese and English name."""
+
+    code: str
+    name: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Participant:
+    """A participating township; `name` includes its county (南投縣國姓鄉)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Dna:
+    summary: str  # Markdown
+    items: dict[str, tuple[str, ...]]  # 人 文 地 產 景, all five present
+
+
+@dataclass(frozen=True)
+class Stakeholder:
+    name: str
+    sector: str
+    role: str
+    commitment: str
+
+
+@dataclass(frozen=True)
+class ConsensusEvent:
+    date: dt.date
+    kind: str
+    participants: int
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Consensus:
+    events: tuple[ConsensusEvent, ...]
+    vision: str  # Markdown
+
+
+@dataclass(frozen=True)
+class Business:
+    name: str
+    what: str  # Markdown
+    where: str
+    start: str  # YYYY-MM
+    end: str  # YYYY-MM
+    how: str  # Markdown, may be empty
+    lead: str
+    strategies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Budget totals in NT$ thousand, computed from the budget lines, never typed."""
+
+    by_source: dict[str, int]
+    by_year: dict[int, int]
+    total: int
+    private_share: float | None  # private ÷ total, 4 decimals; None when total is 0
+
+
+@dataclass(frozen=True)
+class Support:
+    kind: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Matched:
+    """A ministry programme's money matched to the case when it was approved."""
+
+    ministry: str
+    programme: str
+    amount: int
+    year: int
+
+
+@dataclass(frozen=True)
+class Kpi:
+    indicator: str
+    definition: str
+    unit: str
+    baseline: int | float
+    baseline_year: int
+    target: int | float
+    target_year: int
+    direction: str
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The meeting that approved the case and its date."""
+
+    meeting: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class Case:
+    """Everything the public may know about an approved case, and nothing else."""
+
+    slug: str
+    cycle: str
+    title: str
+    title_en: str | None
+    summary_en: str | None
+    type: str
+    township: Place
+    county: Place
+    region: str
+    participating: tuple[Participant, ...]
+    theme: str
+    strategies: tuple[str, ...]
+    dna: Dna
+    stakeholders: tuple[Stakeholder, ...]
+    consensus: Consensus
+    businesses_summary: str  # Markdown, may be empty
+    businesses: tuple[Business, ...]
+    resources: Resources
+    support: tuple[Support, ...]
+    matched: tuple[Matched, ...]
+    private_investment: int
+    kpis: tuple[Kpi, ...]
+    decision: Approval
+    published: dt.date
+    updated: dt.date
+    revision: int
+
+
+def strategies_of(businesses: Sequence[Business]) -> tuple[str, ...]:
+    """The union of the businesses' strategies, in the five arrows' order."""
+    used = {code for business in businesses for code in business.strategies}
+    return tuple(code for code in STRATEGIES if code in used)
+
+
+# --- writing ---------------------------------------------------------------------------
+
+
+def dump(case: Case) -> str:
+    """The file text: `---`, the YAML front matter, `---`, a blank line, the Markdown body."""
+    front = yaml.safe_dump(_front(case), allow_unicode=True, sort_keys=False, width=10_000)
+    return f"---\n{front}---\n\n{_body(case)}"
+
+
+def _front(case: Case) -> dict[str, Any]:
+    plain = dataclasses.asdict
+    return {
+        "slug": case.slug,
+        "cycle": case.cycle,
+        "title": case.title,
+        "title_en": case.title_en,
+        "summary_en": case.summary_en,
+        "type": case.type,
+        "township": plain(case.township),
+        "county": plain(case.county),
+        "region": case.region,
+        "participating": [plain(p) for p in case.participating],
+        "theme": case.theme,
+        "strategies": list(case.strategies),
+        "dna": {"items": {group: list(items) for group, items in case.dna.items.items()}},
+        "stakeholders": [plain(s) for s in case.stakeholders],
+        "consensus": {"events": [plain(e) | {"date": e.date.isoformat()} for e in case.consensus.events]},
+        "businesses": [
+            {
+                "name": b.name,
+                "where": b.where,
+                "start": b.start,
+                "end": b.end,
+                "lead": b.lead,
+                "strategies": list(b.strategies),
+            }
+            for b in case.businesses
+        ],
+        "resources": {
+            "by_source": dict(case.resources.by_source),
+            "by_year": dict(case.resources.by_year),
+            "total": case.resources.total,
+            "private_share": case.resources.private_share,
+        },
+        "support": [plain(s) for s in case.support],
+        "matched": [plain(m) for m in case.matched],
+        "private_investment": case.private_investment,
+        "kpis": [plain(k) for k in case.kpis],
+        "decision": {"meeting": case.decision.meeting, "date": case.decision.date.isoformat()},
+        "published": case.published.isoformat(),
+        "updated": case.updated.isoformat(),
+        "revision": case.revision,
+    }
+
+
+def _body(case: Case) -> str:
+    parts = [DNA_HEADING, _escape(case.dna.summary), VISION_HEADING, _escape(case.consensus.vision)]
+    parts.append(BUSINESSES_HEADING)
+    if case.businesses_summary:
+        parts.append(_escape(case.businesses_summary))
+    for business in case.businesses:
+        parts += [f"### {business.name}", WHAT_HEADING, _escape(business.what)]
+        if business.how:
+            parts += [HOW_HEADING, _escape(business.how)]
+    return "\n\n".join(parts) + "\n"
+
+
+# A narrative line that starts with '#' (after any indent) gets one more backslash, so
+# that no text a user typed can pass for one of the body's headings. Reading removes it.
+_HASH_LINE = re.compile(r"^([ \t]*)(\\*#)", re.M)
+_ESCAPED_LINE = re.compile(r"^([ \t]*)\\(\\*#)", re.M)
+
+
+def _escape(text: str) -> str:
+    return _HASH_LINE.sub(r"\1\\\2", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED_LINE.sub(r"\1\2", text)
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def load(path: Path) -> Case:
+    """Read and check one case file; the error names `path` as given."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SnapshotError(source, f"無法讀取檔案（{exc.strerror or exc}）") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(source, "不是 UTF-8 編碼的檔案") from exc
+    return parse(text, source)
+
+
+def parse(text: str, source: str) -> Case:
+    """Check the text of the file at `source` (named in errors; its name must be
+    `<slug>.md` and its folder `<cycle>`) and return the case."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    front, body, body_line = _split(text, source)
+    try:
+        data = yaml.load(front, Loader=_Loader)  # a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 2 if exc.problem_mark else 2
+        raise SnapshotError(source, f"前置資料第 {line} 行的 YAML 格式錯誤：{exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        raise SnapshotError(source, f"前置資料的 YAML 格式錯誤：{exc}") from exc
+    reader = _Reader(source)
+    facts = reader.front(data)
+    return reader.body(facts, _blocks(reader, body, body_line))
+
+
+def _split(text: str, source: str) -> tuple[str, str, int]:
+    """Front matter text, body text, and the file line number where the body starts."""
+    lines = text.split("\n")
+    if lines[0] != "---":
+        raise SnapshotError(source, "檔案第 1 行必須是 ---，接著是 YAML 前置資料")
+    for index in range(1, len(lines)):
+        if lines[index] == "---":
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    raise SnapshotError(source, "前置資料沒有以一行 --- 結束")
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where dates stay text (this module checks them) and a key given twice
+    is an error instead of silently keeping the last value."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[object] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int) and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"欄位「{key}」重複出現", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
+_HEADING = re.compile(r"(#{2,4}) (\S.*?)\s*")
+
+
+def _join(field: str, key: object) -> str:
+    return f"{field}.{key}" if field else str(key)
+
+
+@dataclass(frozen=True)
+class _Block:
+    heading: str  # e.g. "## 我的DNA"
+    line: int
+    text: str
+
+
+def _blocks(reader: _Reader, body: str, first_line: int) -> list[_Block]:
+    """The body cut at its headings; text before the first heading must be blank."""
+    sections: list[tuple[str, int, list[str]]] = [("", first_line, [])]
+    for number, row in enumerate(body.split("\n"), start=first_line):
+        if not row.startswith("#"):
+            sections[-1][2].append(row)
+            continue
+        match = _HEADING.fullmatch(row)
+        if match is None:
+            reader.fail(f"正文第 {number} 行：「{row}」不是這種檔案的標題；說明文字中以 # 開頭的行請寫成 \\#")
+        sections.append((f"{match.group(1)} {match.group(2)}", number, []))
+    blocks = [_Block(heading, line, _unescape("\n".join(rows)).strip()) for heading, line, rows in sections]
+    if blocks[0].text:
+        reader.fail(f"正文第 {first_line} 行：第一個標題「{DNA_HEADING}」之前不可有文字")
+    return blocks[1:]
+
+
+class _Reader:
+    """Checks one file's values; every failure names the file and the field."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, message: str) -> NoReturn:
+        raise SnapshotError(self.source, message)
+
+    def bad(self, field: str, problem: str) -> NoReturn:
+        self.fail(f"欄位「{field}」{problem}")
+
+    # -- values --
+
+    def fields(self, value: object, field: str, keys: Sequence[str]) -> dict[str, Any]:
+        """A mapping with exactly `keys`: a misspelt key is reported, not ignored."""
+        if not isinstance(value, dict):
+            if not field:
+                self.fail("前置資料必須是「欄位: 值」的對應")
+            self.bad(field, "必須是「欄位: 值」的對應")
+        for key in value:
+            if key not in keys:
+                self.fail(f"不認得的欄位「{_join(field, key)}」")
+        for key in keys:
+            if key not in value:
+                self.fail(f"缺少欄位「{_join(field, key)}」")
+        return value
+
+    def rows(self, value: object, field: str) -> list[Any]:
+        if not isinstance(value, list):
+            self.bad(field, "必須是清單（每項以 - 開頭）")
+        return value
+
+    def text(self, value: object, field: str, *, required: bool = False) -> str:
+        if not isinstance(value, str):
+            self.bad(field, "必須是文字")
+        if required and not value.strip():
+            self.bad(field, "不可空白")
+        return value
+
+    def optional_text(self, value: object, field: str) -> str | None:
+        if value is None:
+            return None
+        return self.text(value, field) or None
+
+    def integer(self, value: object, field: str, least: int | None = None) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.bad(field, "必須是整數")
+        if least is not None and value < least:
+            self.bad(field, f"不可小於 {least}")
+        return value
+
+    def number(self, value: object, field: str) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            self.bad(field, "必須是數字")
+        return value
+
+    def digits(self, value: object, field: str, count: int) -> str:
+        if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) == count:
+            self.bad(field, f"必須加引號寫成文字，例如 '{value}'")
+        if not isinstance(value, str) or not (value.isascii() and value.isdigit() and len(value) == count):
+            self.bad(field, f"必須是 {count} 位數字")
+        return value
+
+    def day(self, value: object, field: str) -> dt.date:
+        if isinstance(value, str) and _DAY.fullmatch(value):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.bad(field, "必須是 YYYY-MM-DD 格式的日期")
+
+    def month(self, value: object, field: str) -> str:
+        if not isinstance(value, str) or not _MONTH.fullmatch(value):
+            self.bad(field, "必須是 YYYY-MM 格式的年月")
+        return value
+
+    def choice(self, value: object, field: str, allowed: Sequence[str], noun: str) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            self.bad(field, f"的「{value}」不是已知的{noun}（可用：{'、'.join(allowed)}）")
+        return value
+
+    def codes(self, value: object, field: str) -> tuple[str, ...]:
+        """A list of strategy codes, each known and none twice."""
+        codes = [self.choice(v, f"{field}[{n}]", STRATEGIES, "策略代碼") for n, v in enumerate(self.rows(value, field))]
+        if len(set(codes)) != len(codes):
+            self.bad(field, "有重複的策略代碼")
+        return tuple(codes)
+
+    # -- the front matter --
+
+    def front(self, data: object) -> dict[str, Any]:
+        """Checked front-matter values, keyed as in the file (narrative comes later)."""
+        top = self.fields(data, "", KEYS)
+        slug = self.text(top["slug"], "slug", required=True)
+        if not SLUG.fullmatch(slug) or len(slug) > SLUG_MAX:
+            self.bad("slug", f"只能有小寫英文字母、數字和單一連字號（-），最多 {SLUG_MAX} 字，例如 puli-township-12")
+        path = PurePath(self.source)
+        if path.name != f"{slug}.md":
+            self.bad("slug", f"是「{slug}」，但檔名是「{path.name}」；檔名必須是 <slug>.md")
+        cycle = self.digits(top["cycle"], "cycle", 4)
+        if path.parent.name != cycle:
+            self.bad("cycle", f"是「{cycle}」，但檔案放在「{path.parent.name}」資料夾；必須放在 {cycle}/ 之下")
+        township, county = self.place(top["township"], "township", 8), self.place(top["county"], "county", 5)
+        if not township.code.startswith(county.code):
+            self.bad("township.code", f"必須以縣市代碼 {county.code} 開頭")
+        values: dict[str, Any] = {
+            "slug": slug,
+            "cycle": cycle,
+            "title": self.text(top["title"], "title", required=True),
+            "title_en": self.optional_text(top["title_en"], "title_en"),
+            "summary_en": self.optional_text(top["summary_en"], "summary_en"),
+            "type": self.choice(top["type"], "type", TYPES, "提案類型"),
+            "township": township,
+            "county": county,
+            "region": self.text(top["region"], "region", required=True),
+            "participating": self.participating(top["participating"]),
+            "theme": self.text(top["theme"], "theme"),
+            "strategies": self.codes(top["strategies"], "strategies"),
+            "dna": self.dna_items(top["dna"]),
+            "stakeholders": self.stakeholders(top["stakeholders"]),
+            "consensus": self.events(top["consensus"]),
+            "businesses": self.businesses(top["businesses"]),
+            "resources": self.resources(top["resources"]),
+            "support": self.support(top["support"]),
+            "matched": self.matched(top["matched"]),
+            "private_investment": self.integer(top["private_investment"], "private_investment", least=0),
+            "kpis": self.kpis(top["kpis"]),
+            "decision": self.decision(top["decision"]),
+            "published": self.day(top["published"], "published"),
+            "updated": self.day(top["updated"], "updated"),
+            "revision": self.integer(top["revision"], "revision", least=1),
+        }
+        if values["updated"] < values["published"]:
+            self.bad("updated", "不可早於 published")
+        used = {code for business in values["businesses"] for code in business["strategies"]}
+        if set(values["strategies"]) != used:
+            union = "、".join(code for code in STRATEGIES if code in used)
+            self.bad("strategies", f"必須是各項事業策略的聯集：{union}")
+        return values
+
+    def place(self, value: object, field: str, digits: int) -> Place:
+        row = self.fields(value, field, ("code", "name", "name_en"))
+        return Place(
+            code=self.digits(row["code"], f"{field}.code", digits),
+            name=self.text(row["name"], f"{field}.name", required=True),
+            name_en=self.text(row["name_en"], f"{field}.name_en", required=True),
+        )
+
+    def participating(self, value: object) -> tuple[Participant, ...]:
+        found = []
+        for n, item in enumerate(self.rows(value, "participating")):
+            field = f"participating[{n}]"
+            row = self.fields(item, field, ("code", "name"))
+            code = self.digits(row["code"], f"{field}.code", 8)
+            found.append(Participant(code, self.text(row["name"], f"{field}.name", required=True)))
+        return tuple(found)
+
+    def dna_items(self, value: object) -> dict[str, tuple[str, ...]]:
+        items = self.fields(self.fields(value, "dna", ("items",))["items"], "dna.items", DNA_GROUPS)
+        return {
+            group: tuple(
+                self.text(item, f"dna.items.{group}[{n}]", required=True)
+                for n, item in enumerate(self.rows(items[group], f"dna.items.{group}"))
+            )
+            for group in DNA_GROUPS
+        }
+
+    def stakeholders(self, value: object) -> tuple[Stakeholder, ...]:
+        found = []
+        for n, item in enumerate(self.rows(value, "stakeholders")):
+            field = f"stakeholders[{n}]"
+            row = self.fields(item, field, ("name", "sector", "role", "commitment"))
+            found.append(
+                Stakeholder(
+                    name=self.text(row["name"], f"{field}.name", required=True),
+                    sector=self.choice(row["sector"], f"{field}.sector", SECTORS, "部門"),
+                    role=self.text(row["role"], f"{field}.role"),
+                    commitment=self.text(row["commitment"], f"{field}.commitment"),
+                )
+            )
+        return tuple(found)
+
+    def events(self, value: object) -> tuple[ConsensusEvent, ...]:
+        found = []
+        events = self.fields(value, "consensus", ("events",))["events"]
+        for n, item in enumerate(self.rows(events, "consensus.events")):
+            field = f"consensus.events[{n}]"
+            row = self.fields(item, field, ("date", "kind", "participants", "outcome"))
+            found.append(
+                ConsensusEvent(
+                    date=self.day(row["date"], f"{field}.date"),
+                    kind=self.text(row["kind"], f"{field}.kind"),
+                    participants=self.integer(row["participants"], f"{field}.participants", least=1),
+                    outcome=self.text(row["outcome"], f"{field}.outcome"),
+                )
+            )
+        return tuple(found)
+
+    def businesses(self, value: object) -> list[dict[str, Any]]:
+        found = []
+        for n, item in enumerate(self.rows(value, "businesses")):
+            field = f"businesses[{n}]"
+            row = self.fields(item, field, ("name", "where", "start", "end", "lead", "strategies"))
+            start, end = self.month(row["start"], f"{field}.start"), self.month(row["end"], f"{field}.end")
+            if end < start:  # YYYY-MM sorts in time order
+                self.bad(f"{field}.end", "不可早於 start")
+            strategies = self.codes(row["strategies"], f"{field}.strategies")
+            if not strategies:
+                self.bad(f"{field}.strategies", "至少要有一項策略")
+            found.append(
+                {
+                    "name": self.text(row["name"], f"{field}.name", required=True),
+                    "where": self.text(row["where"], f"{field}.where"),
+                    "start": start,
+                    "end": end,
+                    "lead": self.text(row["lead"], f"{field}.lead"),
+                    "strategies": strategies,
+                }
+            )
+        return found
+
+    def resources(self, value: object) -> Resources:
+        row = self.fields(value, "resources", ("by_source", "by_year", "total", "private_share"))
+        by_source_raw = row["by_source"]
+        if not isinstance(by_source_raw, dict):
+            self.bad("resources.by_source", "必須是「經費來源代碼: 金額」的對應")
+        by_source: dict[str, int] = {}
+        for key, amount in by_source_raw.items():
+            self.choice(key, "resources.by_source", tuple(SOURCES), "經費來源代碼")
+            by_source[key] = self.integer(amount, f"resources.by_source.{key}", least=1)
+        by_year_raw = row["by_year"]
+        if not isinstance(by_year_raw, dict):
+            self.bad("resources.by_year", "必須是「年度: 金額」的對應")
+        by_year: dict[int, int] = {}
+        for year, amount in by_year_raw.items():
+            if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2100:
+                self.fail(f"欄位「resources.by_year」的「{year}」不是西元年度")
+            by_year[year] = self.integer(amount, f"resources.by_year.{year}", least=1)
+        total = self.integer(row["total"], "resources.total", least=0)
+        if total != sum(by_source.values()):
+            self.bad("resources.total", f"必須等於 by_source 的總和 {sum(by_source.values())}")
+        if total != sum(by_year.values()):
+            self.bad("resources.total", f"必須等於 by_year 的總和 {sum(by_year.values())}")
+        expected = round(by_source.get("private", 0) / total, 4) if total else None
+        share = row["private_share"]
+        if share != expected or isinstance(share, bool):
+            self.bad("resources.private_share", f"必須是 {expected}（民間投資 ÷ total，四捨五入到小數 4 位）")
+        return Resources(by_source=by_source, by_year=by_year, total=total, private_share=expected)
+
+    def support(self, value: object) -> tuple[Support, ...]:
+        found = []
+        for n, item in enumerate(self.rows(value, "support")):
+            row = self.fields(item, f"support[{n}]", ("kind", "description"))
+            found.append(
+                Support(
+                    self.text(row["kind"], f"support[{n}].kind"),
+                    self.text(row["description"], f"support[{n}].description"),
+                )
+            )
+        return tuple(found)
+
+    def matched(self, value: object) -> tuple[Matched, ...]:
+        found = []
+        for n, item in enumerate(self.rows(value, "matched")):
+            field = f"matched[{n}]"
+            row = self.fields(item, field, ("ministry", "programme", "amount", "year"))
+            found.append(
+                Matched(
+                    ministry=self.text(row["ministry"], f"{field}.ministry", required=True),
+                    programme=self.text(row["programme"], f"{field}.programme", required=True),
+                    amount=self.integer(row["amount"], f"{field}.amount", least=1),
+                    year=self.integer(row["year"], f"{field}.year", least=1900),
+                )
+            )
+        return tuple(found)
+
+    def kpis(self, value: object) -> tuple[Kpi, ...]:
+        keys = ("indicator", "definition", "unit", "baseline", "baseline_year", "target", "target_year", "direction")
+        found = []
+        for n, item in enumerate(self.rows(value, "kpis")):
+            field = f"kpis[{n}]"
+            row = self.fields(item, field, keys)
+            found.append(
+                Kpi(
+                    indicator=self.text(row["indicator"], f"{field}.indicator", required=True),
+                    definition=self.text(row["definition"], f"{field}.definition"),
+                    unit=self.text(row["unit"], f"{field}.unit", required=True),
+                    baseline=self.number(row["baseline"], f"{field}.baseline"),
+                    baseline_year=self.integer(row["baseline_year"], f"{field}.baseline_year", least=1900),
+                    target=self.number(row["target"], f"{field}.target"),
+                    target_year=self.integer(row["target_year"], f"{field}.target_year", least=1900),
+                    direction=self.choice(row["direction"], f"{field}.direction", DIRECTIONS, "方向"),
+                )
+            )
+        return tuple(found)
+
+    def decision(self, value: object) -> Approval:
+        row = self.fields(value, "decision", ("meeting", "date"))
+        return Approval(
+            meeting=self.text(row["meeting"], "decision.meeting", required=True),
+            date=self.day(row["date"], "decision.date"),
+        )
+
+    # -- the Markdown body --
+
+    def body(self, facts: dict[str, Any], blocks: list[_Block]) -> Case:
+        """The case, with the narrative taken from the body's sections in order."""
+        queue = list(blocks)
+        dna_summary = self.section(queue, DNA_HEADING, "dna.summary", required=True)
+        vision = self.section(queue, VISION_HEADING, "consensus.vision", required=True)
+        businesses_summary = self.section(queue, BUSINESSES_HEADING, "businesses_summary", required=False)
+        businesses = []
+        for n, row in enumerate(facts["businesses"]):
+            self.section(queue, f"### {row['name']}", f"businesses[{n}].name", required=False, empty=True)
+            what = self.section(queue, WHAT_HEADING, f"businesses[{n}].what", required=True)
+            how = (
+                self.section(queue, HOW_HEADING, f"businesses[{n}].how", required=False)
+                if _next_is(queue, HOW_HEADING)
+                else ""
+            )
+            businesses.append(Business(what=what, how=how, **row))
+        if queue:
+            self.fail(f"正文第 {queue[0].line} 行：多出的段落「{queue[0].heading}」")
+        return Case(
+            **{key: facts[key] for key in KEYS if key not in ("dna", "consensus", "businesses")},
+            dna=Dna(summary=dna_summary, items=facts["dna"]),
+            consensus=Consensus(events=facts["consensus"], vision=vision),
+            businesses_summary=businesses_summary,
+            businesses=tuple(businesses),
+        )
+
+    def section(self, queue: list[_Block], heading: str, field: str, *, required: bool, empty: bool = False) -> str:
+        """Take the next block, which must be `heading`, and return its text."""
+        if not queue:
+            self.fail(f"正文缺少「{heading}」段落（欄位「{field}」）")
+        block = queue.pop(0)
+        if block.heading != heading:
+            self.fail(f"正文第 {block.line} 行：應為「{heading}」（欄位「{field}」），但寫的是「{block.heading}」")
+        if required and not block.text:
+            self.bad(field, f"不可空白：請寫在正文「{heading}」之下")
+        if empty and block.text:
+            self.fail(f"正文第 {block.line} 行：「{heading}」之下應直接接「{WHAT_HEADING}」")
+        return block.text
+
+
+def _next_is(queue: list[_Block], heading: str) -> bool:
+    return bool(queue) and queue[0].heading == heading
