@@ -42,6 +42,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
     pages = sorted(str(p.relative_to(destination)) for p in destination.rglob("index.html"))
     assert pages == [
         "about/index.html",
+        "cases/index.html",
         "en/about/index.html",
         "en/faq/index.html",
         "en/how-to-propose/index.html",
@@ -50,7 +51,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "how-to-propose/index.html",
         "index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (14, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (15, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -78,6 +79,7 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
     assert urls == [
         "https://site.test/",
         "https://site.test/en/",
+        "https://site.test/cases/",
         "https://site.test/about/",
         "https://site.test/how-to-propose/",
         "https://site.test/faq/",
@@ -100,8 +102,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 14, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 12, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 15, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 13, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -204,3 +206,108 @@ def test_freeze_command_refuses_bad_content_and_keeps_build(app: Flask, tmp_path
         f"錯誤：{content / 'bad.md'}：內容含有 HTML 標籤，網站頁面只能使用 Markdown；build/ 未變動。"
     )
     assert (tmp_path / "build" / "index.html").read_text("utf-8") == "舊網站"
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "（內部）", "建議補充營運收支"]
+
+
+@pytest.fixture
+def published(app: Flask, tmp_path: Path) -> Path:
+    """The demo's two published cases, written by the real publish step."""
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "proposals"
+
+
+def test_demo_cases_build_into_case_pages_with_every_section(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    slugs = sorted(p.stem for p in published.glob("*/*.md"))
+    assert slugs == ["chishang-rice-2026", "wangan-turtle-island-2026"]
+    for slug in slugs:
+        page = (destination / "cases" / slug / "index.html").read_text("utf-8")
+        headings = [
+            h
+            for h in [
+                "1. 我的DNA",
+                "2. 利害關係人",
+                "3. 形成共識願景過程",
+                "4. 創生事業構想",
+                "5. 資源需求與協助",
+                "6. KPI",
+            ]
+            if f"<h2>{h}</h2>" in page
+        ]
+        assert len(headings) == 6, slug
+        assert (destination / "en" / "cases" / slug / "index.html").is_file()
+
+
+def test_no_private_field_reaches_any_built_file(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    leaks = {
+        (str(path.relative_to(destination)), secret)
+        for path in destination.rglob("*")
+        if path.is_file() and path.suffix in {".html", ".xml", ".txt"}
+        for secret in PRIVATE
+        if secret in path.read_text("utf-8")
+    }
+    assert leaks == set()
+
+
+def test_county_pages_list_their_cases(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    penghu = (destination / "county" / "10016" / "index.html").read_text("utf-8")
+    taitung = (destination / "county" / "10014" / "index.html").read_text("utf-8")
+    assert ("望安綠蠵龜之島" in penghu, "池上米鄉共好" in penghu) == (True, False)
+    assert ("望安綠蠵龜之島" in taitung, "池上米鄉共好" in taitung) == (False, True)
+
+
+def test_republishing_one_case_rewrites_only_its_pages_and_listings(
+    published: Path, tmp_path: Path, content: Path
+) -> None:
+    destination = tmp_path / "site"
+    build(showcase(tmp_path, content), destination)
+    before = files(destination)
+    case_file = next(published.glob("*/chishang-rice-2026.md"))
+    case_file.write_text(
+        case_file.read_text("utf-8").replace("theme: 有機稻作與藝文觀光", "theme: 有機稻作與稻田藝術"), "utf-8"
+    )
+
+    summary = build(showcase(tmp_path, content), destination)
+
+    changed = sorted(name for name, data in files(destination).items() if before.get(name) != data)
+    assert changed == [
+        "cases/chishang-rice-2026/index.html",
+        "cases/index.html",
+        "county/10014/index.html",
+        "en/cases/chishang-rice-2026/index.html",
+        "en/index.html",
+        "index.html",
+    ]
+    assert summary.written == len(changed)
+
+
+def test_bad_case_file_fails_the_build_naming_it_and_keeps_the_site(
+    published: Path, tmp_path: Path, content: Path
+) -> None:
+    destination = tmp_path / "site"
+    build(showcase(tmp_path, content), destination)
+    before = files(destination)
+    case_file = next(published.glob("*/wangan-turtle-island-2026.md"))
+    case_file.write_text(case_file.read_text("utf-8").replace("code: '10016050'", "code: '99999050'"), "utf-8")
+
+    with pytest.raises(ValueError) as caught:
+        build(showcase(tmp_path, content), destination)
+
+    assert str(case_file) in str(caught.value)
+    assert files(destination) == before

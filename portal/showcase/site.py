@@ -3,14 +3,19 @@ site pages and the published case files."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Blueprint, Flask, abort, current_app, render_template, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from portal import text
+from portal.domain.brief import SOURCES as SOURCES_ZH
+from portal.showcase import mapsvg
+from portal.showcase.cases import Shown, load_cases
 from portal.showcase.content import Page, load_pages
 
 bp = Blueprint("site", __name__)
@@ -19,8 +24,10 @@ LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
-    """Load the site pages once at start-up: a bad page stops the app (and the build)."""
+    """Load the site pages and the cases once at start-up: a bad file stops the app
+    (and so the build), naming the file."""
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
+    app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]))
     app.register_blueprint(bp)
     app.register_error_handler(404, not_found)
     app.jinja_env.filters["safe_page"] = text.cached
@@ -32,6 +39,18 @@ def pages() -> list[Page]:
     return loaded
 
 
+def cases() -> list[Shown]:
+    loaded: list[Shown] = current_app.extensions["showcase.cases"]
+    return loaded
+
+
+def case_by_slug(slug: str) -> Shown:
+    for shown in cases():
+        if shown.case.slug == slug:
+            return shown
+    abort(404)
+
+
 def page_by_slug(slug: str) -> Page:
     for page in pages():
         if page.slug == slug:
@@ -39,22 +58,118 @@ def page_by_slug(slug: str) -> Page:
     abort(404)
 
 
-def url_generators() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Pages the freezer cannot find from links alone."""
+def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], dt.datetime]]:
+    """Pages the freezer cannot find from links alone. A case page carries the time its
+    file changed: when the built page is newer (and no template changed since), the
+    freezer keeps it instead of rendering it again."""
     yield "site.not_found_page", {}
+    site_changed = _site_changed()
+    for shown in cases():
+        changed = max(shown.changed, site_changed)
+        yield "site.case", {"slug": shown.case.slug}, changed
+        yield "site.case_en", {"slug": shown.case.slug}, changed
+    for code in {s.case.county.code for s in cases()}:
+        yield "site.county", {"code": code}
     for page in pages():
         yield "site.page", {"slug": page.slug}
         yield "site.page_en", {"slug": page.slug}
 
 
+def _site_changed() -> dt.datetime:
+    """The newest template, stylesheet or site page: a change there re-renders every page."""
+    roots = [
+        Path(current_app.template_folder or ""),
+        Path(current_app.static_folder or ""),
+        Path(current_app.config["CONTENT_DIR"]),
+    ]
+    times = [p.stat().st_mtime for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
+    return dt.datetime.fromtimestamp(max(times, default=0))
+
+
+def figures(shown: list[Shown]) -> dict[str, int]:
+    """Key figures of the home page, all computed from the published files."""
+    kpi_targets = {"新增工作機會": 0, "青年返鄉/移居人數": 0}
+    for s in shown:
+        for kpi in s.case.kpis:
+            if kpi.indicator in kpi_targets and kpi.direction == "+":
+                kpi_targets[kpi.indicator] += int(kpi.target - kpi.baseline)
+    return {
+        "cases": len(shown),
+        "counties": len({s.case.county.code for s in shown}),
+        "townships": len(
+            {code for s in shown for code in [s.case.township.code, *(p.code for p in s.case.participating)]}
+        ),
+        "central": sum(m.amount for s in shown for m in s.case.matched),
+        "private": sum(s.case.private_investment for s in shown),
+        "jobs": kpi_targets["新增工作機會"],
+        "youth": kpi_targets["青年返鄉/移居人數"],
+    }
+
+
+def taiwan_map(lang: str) -> Markup:
+    shown = cases()
+    counties = {s.case.county.code: "has-cases" for s in shown}
+    names = {s.case.county.code: (s.case.county.name_en if lang == "en" else s.case.county.name) for s in shown}
+    endpoint = "site.case_en" if lang == "en" else "site.case"
+    markers = [
+        mapsvg.Marker(
+            township_code=s.case.township.code,
+            label=f"{s.case.township.name}：{s.case.title}",
+            url=url_for(endpoint, slug=s.case.slug),
+        )
+        for s in shown
+    ]
+    title = "Map of published cases" if lang == "en" else "已公開案例分布地圖"
+    return Markup(mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, names))
+
+
 @bp.route("/")
 def home() -> str:
-    return render_template("showcase/home.html", lang="zh", intro=page_by_slug("about") if _has("about") else None)
+    shown = cases()
+    return render_template(
+        "showcase/home.html",
+        lang="zh",
+        intro=page_by_slug("about") if _has("about") else None,
+        figures=figures(shown),
+        latest=shown[:6],
+        taiwan_map=taiwan_map("zh"),
+    )
 
 
 @bp.route("/en/")
 def home_en() -> str:
-    return render_template("showcase/home.html", lang="en", intro=None)
+    shown = cases()
+    return render_template(
+        "showcase/home.html",
+        lang="en",
+        intro=None,
+        figures=figures(shown),
+        latest=shown[:6],
+        taiwan_map=taiwan_map("en"),
+    )
+
+
+@bp.route("/cases/")
+def case_list() -> str:
+    return render_template("showcase/cases.html", lang="zh", shown=cases(), heading="所有案例")
+
+
+@bp.route("/cases/<slug>/")
+def case(slug: str) -> str:
+    return render_template("showcase/case.html", lang="zh", s=case_by_slug(slug), sources=SOURCES_ZH)
+
+
+@bp.route("/en/cases/<slug>/")
+def case_en(slug: str) -> str:
+    return render_template("showcase/case.html", lang="en", s=case_by_slug(slug), sources=SOURCES_ZH)
+
+
+@bp.route("/county/<code>/")
+def county(code: str) -> str:
+    shown = [s for s in cases() if s.case.county.code == code]
+    if not shown:
+        abort(404)
+    return render_template("showcase/cases.html", lang="zh", shown=shown, heading=shown[0].case.county.name)
 
 
 @bp.route("/<slug>/")
@@ -81,7 +196,8 @@ def robots() -> Response:
 @bp.route("/sitemap.xml")
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
-    paths = ["/", "/en/"] + [f"/{p.slug}/" for p in pages()] + [f"/en/{p.slug}/" for p in pages()]
+    paths = ["/", "/en/", "/cases/"] + [f"/{p.slug}/" for p in pages()] + [f"/en/{p.slug}/" for p in pages()]
+    paths += [f"/cases/{s.case.slug}/" for s in cases()] + [f"/en/cases/{s.case.slug}/" for s in cases()]
     body = render_template("showcase/sitemap.xml", urls=[base + path for path in paths])
     return Response(body, mimetype="application/xml")
 
