@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -85,3 +86,12 @@ def test_demo_refused_in_production(tmp_path: object, template_db: object) -> No
         1,
         "錯誤：正式環境（PORTAL_ENV=production）不可載入示範資料。",
     )
+
+
+def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
+
+    build_dir = tmp_path / "build"
+    cases = sorted(p.parent.name for p in (build_dir / "cases").glob("*/index.html"))
+    assert cases == ["chishang-rice-2026", "wangan-turtle-island-2026"]
+    assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
