@@ -42,6 +42,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
     pages = sorted(str(p.relative_to(destination)) for p in destination.rglob("index.html"))
     assert pages == [
         "about/index.html",
+        "browse/index.html",
         "cases/index.html",
         "en/about/index.html",
         "en/faq/index.html",
@@ -51,7 +52,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "how-to-propose/index.html",
         "index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (15, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (16, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -80,6 +81,7 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/",
         "https://site.test/en/",
         "https://site.test/cases/",
+        "https://site.test/browse/",
         "https://site.test/about/",
         "https://site.test/how-to-propose/",
         "https://site.test/faq/",
@@ -102,8 +104,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 15, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 13, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 16, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 14, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -210,6 +212,7 @@ def test_freeze_command_refuses_bad_content_and_keeps_build(app: Flask, tmp_path
 
 # --- cases --------------------------------------------------------------------------------------
 
+CHISHANG_STRATEGIES = ["brand", "hometown_investment", "ministry_resources", "social_participation", "technology"]
 PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "（內部）", "建議補充營運收支"]
 
 
@@ -286,6 +289,7 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
     summary = build(showcase(tmp_path, content), destination)
 
     changed = sorted(name for name, data in files(destination).items() if before.get(name) != data)
+    # The case itself, and every listing it appears on; the other case's pages stay as they were.
     assert changed == [
         "cases/chishang-rice-2026/index.html",
         "cases/index.html",
@@ -293,6 +297,10 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "en/cases/chishang-rice-2026/index.html",
         "en/index.html",
         "index.html",
+        "region/hualien-taitung/index.html",
+        *(f"strategy/{code}/index.html" for code in CHISHANG_STRATEGIES),
+        "type/township/index.html",
+        "year/2026/index.html",
     ]
     assert summary.written == len(changed)
 
@@ -311,3 +319,26 @@ def test_bad_case_file_fails_the_build_naming_it_and_keeps_the_site(
 
     assert str(case_file) in str(caught.value)
     assert files(destination) == before
+
+
+def test_facet_pages_and_browse_page(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    def listed(path: str) -> tuple[bool, bool]:
+        page = (destination / path / "index.html").read_text("utf-8")
+        return ("望安綠蠵龜之島" in page, "池上米鄉共好" in page)
+
+    assert {
+        path: listed(path)
+        for path in ["region/islands", "region/hualien-taitung", "type/township", "year/2026", "strategy/brand"]
+    } == {
+        "region/islands": (True, False),
+        "region/hualien-taitung": (False, True),
+        "type/township": (True, True),
+        "year/2026": (True, True),
+        "strategy/brand": (True, True),
+    }
+    browse = (destination / "browse/index.html").read_text("utf-8")
+    assert 'href="../region/islands/index.html">澎金馬</a>（1）' in browse

@@ -68,8 +68,9 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         changed = max(shown.changed, site_changed)
         yield "site.case", {"slug": shown.case.slug}, changed
         yield "site.case_en", {"slug": shown.case.slug}, changed
-    for code in {s.case.county.code for s in cases()}:
-        yield "site.county", {"code": code}
+    for name, values in facets().items():
+        for key in values:
+            yield "site.facet", {"facet": name, "key": key}
     for page in pages():
         yield "site.page", {"slug": page.slug}
         yield "site.page_en", {"slug": page.slug}
@@ -156,20 +157,82 @@ def case_list() -> str:
 
 @bp.route("/cases/<slug>/")
 def case(slug: str) -> str:
-    return render_template("showcase/case.html", lang="zh", s=case_by_slug(slug), sources=SOURCES_ZH)
+    return render_template(
+        "showcase/case.html",
+        lang="zh",
+        s=case_by_slug(slug),
+        sources=SOURCES_ZH,
+        regions=REGIONS,
+        strategy_names=STRATEGIES,
+    )
 
 
 @bp.route("/en/cases/<slug>/")
 def case_en(slug: str) -> str:
-    return render_template("showcase/case.html", lang="en", s=case_by_slug(slug), sources=SOURCES_ZH)
+    return render_template(
+        "showcase/case.html",
+        lang="en",
+        s=case_by_slug(slug),
+        sources=SOURCES_ZH,
+        regions=REGIONS,
+        strategy_names=STRATEGIES,
+    )
 
 
-@bp.route("/county/<code>/")
-def county(code: str) -> str:
-    shown = [s for s in cases() if s.case.county.code == code]
-    if not shown:
-        abort(404)
-    return render_template("showcase/cases.html", lang="zh", shown=shown, heading=shown[0].case.county.name)
+# Ascii path names for the seven regions, so every built file name is plain ascii.
+REGIONS = {
+    "北北基宜": "taipei-keelung-yilan",
+    "桃竹苗": "taoyuan-hsinchu-miaoli",
+    "中彰投": "taichung-changhua-nantou",
+    "雲嘉南": "yunlin-chiayi-tainan",
+    "高高屏": "kaohsiung-pingtung",
+    "花東": "hualien-taitung",
+    "澎金馬": "islands",
+}
+TYPES = {"township": "鄉鎮單元", "regional": "區域型", "thematic": "主題型"}
+STRATEGIES = {
+    "hometown_investment": "企業投資故鄉",
+    "technology": "科技導入",
+    "ministry_resources": "整合部會創生資源",
+    "social_participation": "社會參與創生",
+    "brand": "品牌建立",
+}
+
+
+def facets() -> dict[str, dict[str, tuple[str, list[Shown]]]]:
+    """Every way into the cases, each value with its label and its cases; only values
+    that have cases, so no empty page is built."""
+    found: dict[str, dict[str, tuple[str, list[Shown]]]] = {
+        "county": {},
+        "region": {},
+        "strategy": {},
+        "type": {},
+        "year": {},
+    }
+    for s in cases():
+        c = s.case
+        keys = [
+            ("county", c.county.code, c.county.name),
+            ("region", REGIONS.get(c.region, c.region), c.region),
+            ("type", c.type, TYPES[c.type]),
+            ("year", c.cycle, f"{c.cycle} 梯次"),
+            *(("strategy", code, STRATEGIES[code]) for code in c.strategies),
+        ]
+        for facet, key, label in keys:
+            found[facet].setdefault(key, (label, []))[1].append(s)
+    return found
+
+
+@bp.route("/<any(county, region, strategy, type, year):facet>/<key>/")
+def facet(facet: str, key: str) -> str:
+    label, shown = facets()[facet].get(key) or abort(404)
+    return render_template("showcase/cases.html", lang="zh", shown=shown, heading=label)
+
+
+@bp.route("/browse/")
+def browse() -> str:
+    """Every facet value on one page: with or without JavaScript, every way in."""
+    return render_template("showcase/browse.html", lang="zh", facets=facets())
 
 
 @bp.route("/<slug>/")
@@ -196,7 +259,9 @@ def robots() -> Response:
 @bp.route("/sitemap.xml")
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
-    paths = ["/", "/en/", "/cases/"] + [f"/{p.slug}/" for p in pages()] + [f"/en/{p.slug}/" for p in pages()]
+    paths = (
+        ["/", "/en/", "/cases/", "/browse/"] + [f"/{p.slug}/" for p in pages()] + [f"/en/{p.slug}/" for p in pages()]
+    )
     paths += [f"/cases/{s.case.slug}/" for s in cases()] + [f"/en/cases/{s.case.slug}/" for s in cases()]
     body = render_template("showcase/sitemap.xml", urls=[base + path for path in paths])
     return Response(body, mimetype="application/xml")
