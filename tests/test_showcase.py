@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -44,6 +47,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "about/index.html",
         "browse/index.html",
         "cases/index.html",
+        "data/index.html",
         "en/about/index.html",
         "en/faq/index.html",
         "en/how-to-propose/index.html",
@@ -52,7 +56,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "how-to-propose/index.html",
         "index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (16, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (19, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -82,6 +86,7 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/en/",
         "https://site.test/cases/",
         "https://site.test/browse/",
+        "https://site.test/data/",
         "https://site.test/about/",
         "https://site.test/how-to-propose/",
         "https://site.test/faq/",
@@ -104,8 +109,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 16, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 14, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 19, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 17, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -294,6 +299,8 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "cases/chishang-rice-2026/index.html",
         "cases/index.html",
         "county/10014/index.html",
+        "data/cases.csv",
+        "data/cases.json",
         "en/cases/chishang-rice-2026/index.html",
         "en/index.html",
         "index.html",
@@ -342,3 +349,26 @@ def test_facet_pages_and_browse_page(published: Path, tmp_path: Path, content: P
     }
     browse = (destination / "browse/index.html").read_text("utf-8")
     assert 'href="../region/islands/index.html">澎金馬</a>（1）' in browse
+
+
+def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    raw = (destination / "data/cases.csv").read_bytes()
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    document = json.loads((destination / "data/cases.json").read_text("utf-8"))
+    assert raw.startswith("\ufeff".encode())
+    assert [r["slug"] for r in rows] == [c["slug"] for c in document["cases"]]
+    assert rows == [{k: "" if v is None else str(v) for k, v in c.items()} for c in document["cases"]]
+    assert list(rows[0]) == document["fields"]
+    wangan = next(c for c in document["cases"] if c["slug"] == "wangan-turtle-island-2026")
+    assert (wangan["township_code"], wangan["county"], wangan["region"], wangan["type"]) == (
+        "10016050",
+        "澎湖縣",
+        "澎金馬",
+        "township",
+    )
+    dictionary = (destination / "data/index.html").read_text("utf-8")
+    assert all(f"<code>{name}</code>" in dictionary for name in document["fields"])

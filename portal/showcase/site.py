@@ -3,7 +3,10 @@ site pages and the published case files."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -229,6 +232,88 @@ def facet(facet: str, key: str) -> str:
     return render_template("showcase/cases.html", lang="zh", shown=shown, heading=label)
 
 
+# The open data's columns, in order, with what each means (shown on the data page).
+DATA_FIELDS: tuple[tuple[str, str], ...] = (
+    ("slug", "案例代號（網址中的名稱），不會改變"),
+    ("cycle", "提案梯次（年度）"),
+    ("title", "提案名稱"),
+    ("title_en", "英文名稱（可能空白）"),
+    ("type", "提案類型：township 鄉鎮單元、regional 區域型、thematic 主題型"),
+    ("region", "區域（七區）"),
+    ("county_code", "縣市代碼（5 碼）"),
+    ("county", "縣市名稱"),
+    ("township_code", "主提案鄉鎮市區代碼（8 碼，內政部）"),
+    ("township", "主提案鄉鎮市區名稱"),
+    ("participating_codes", "合作鄉鎮市區代碼，以分號分隔"),
+    ("theme", "主題"),
+    ("strategies", "對應策略（五支箭）代碼，以分號分隔"),
+    ("budget_total", "經費需求合計（新臺幣千元）"),
+    ("private_share", "經費需求中民間投資的比例（0 到 1）"),
+    ("matched_total", "核定時媒合的部會計畫金額合計（千元）"),
+    ("private_investment", "核定時民間承諾投資（千元）"),
+    ("decision_meeting", "核定的會議"),
+    ("decision_date", "核定日期"),
+    ("published", "首次公開日期"),
+    ("updated", "最後更新日期"),
+    ("url", "案例頁面的相對網址"),
+)
+
+
+def records() -> list[dict[str, Any]]:
+    """One flat record per case, the same for JSON and CSV."""
+    out = []
+    for s in cases():
+        c = s.case
+        out.append(
+            {
+                "slug": c.slug,
+                "cycle": c.cycle,
+                "title": c.title,
+                "title_en": c.title_en or "",
+                "type": c.type,
+                "region": c.region,
+                "county_code": c.county.code,
+                "county": c.county.name,
+                "township_code": c.township.code,
+                "township": c.township.name,
+                "participating_codes": ";".join(p.code for p in c.participating),
+                "theme": c.theme,
+                "strategies": ";".join(c.strategies),
+                "budget_total": c.resources.total,
+                "private_share": c.resources.private_share,
+                "matched_total": sum(m.amount for m in c.matched),
+                "private_investment": c.private_investment,
+                "decision_meeting": c.decision.meeting,
+                "decision_date": c.decision.date.isoformat(),
+                "published": c.published.isoformat(),
+                "updated": c.updated.isoformat(),
+                "url": f"cases/{c.slug}/",
+            }
+        )
+    return out
+
+
+@bp.route("/data/")
+def data_page() -> str:
+    return render_template("showcase/data.html", lang="zh", fields=DATA_FIELDS, count=len(cases()))
+
+
+@bp.route("/data/cases.json")
+def data_json() -> Response:
+    body = {"fields": [name for name, _ in DATA_FIELDS], "cases": records()}
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
+
+
+@bp.route("/data/cases.csv")
+def data_csv() -> Response:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[name for name, _ in DATA_FIELDS], lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(records())
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+
+
 @bp.route("/browse/")
 def browse() -> str:
     """Every facet value on one page: with or without JavaScript, every way in."""
@@ -260,7 +345,9 @@ def robots() -> Response:
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
     paths = (
-        ["/", "/en/", "/cases/", "/browse/"] + [f"/{p.slug}/" for p in pages()] + [f"/en/{p.slug}/" for p in pages()]
+        ["/", "/en/", "/cases/", "/browse/", "/data/"]
+        + [f"/{p.slug}/" for p in pages()]
+        + [f"/en/{p.slug}/" for p in pages()]
     )
     paths += [f"/cases/{s.case.slug}/" for s in cases()] + [f"/en/cases/{s.case.slug}/" for s in cases()]
     body = render_template("showcase/sitemap.xml", urls=[base + path for path in paths])
