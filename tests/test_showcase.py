@@ -56,7 +56,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "how-to-propose/index.html",
         "index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (19, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (20, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -109,8 +109,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 19, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 17, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 20, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 18, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -303,6 +303,7 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "data/cases.json",
         "en/cases/chishang-rice-2026/index.html",
         "en/index.html",
+        "feed.xml",
         "index.html",
         "region/hualien-taitung/index.html",
         *(f"strategy/{code}/index.html" for code in CHISHANG_STRATEGIES),
@@ -372,3 +373,17 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
     )
     dictionary = (destination / "data/index.html").read_text("utf-8")
     assert all(f"<code>{name}</code>" in dictionary for name in document["fields"])
+
+
+def test_feed_sitemap_and_open_data_agree(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = ET.parse(destination / "feed.xml").getroot()
+    entry_ids = sorted(e.findtext(f"{atom}id") or "" for e in feed.iter(f"{atom}entry"))
+    sitemap = {loc.text for loc in ET.parse(destination / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")}
+    slugs = sorted(c["slug"] for c in json.loads((destination / "data/cases.json").read_text("utf-8"))["cases"])
+    assert entry_ids == [f"https://site.test/cases/{slug}/" for slug in slugs]
+    assert set(entry_ids) <= sitemap

@@ -314,6 +314,16 @@ def data_csv() -> Response:
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv")
 
 
+@bp.route("/feed.xml")
+def feed() -> Response:
+    """Atom: newly published and updated cases, newest change first."""
+    base = current_app.config["SITE_URL"].rstrip("/")
+    entries = sorted(cases(), key=lambda s: (s.case.updated, s.case.slug), reverse=True)
+    body = render_template("showcase/feed.xml", base=base, entries=entries)
+    # Served as application/xml: what static hosts send for .xml, so the frozen file matches.
+    return Response(body, mimetype="application/xml")
+
+
 @bp.route("/browse/")
 def browse() -> str:
     """Every facet value on one page: with or without JavaScript, every way in."""
