@@ -92,14 +92,10 @@ def demo_command() -> None:
     for login in logins:
         click.echo(f"  {login.role.label:<10} {login.email:<40} {login.password}  {login.scope}")
     click.echo(f"請開啟 {current_app.config['BASE_URL']} 登入。")
-    from portal.showcase import create_showcase_app
-    from portal.showcase.build import build
+    from portal.showcase.rebuild import rebuild
 
     destination = Path(current_app.config["BUILD_DIR"])
-    showcase = create_showcase_app(
-        {"PROPOSALS_DIR": current_app.config["PROPOSALS_DIR"], "CONTENT_DIR": current_app.config["CONTENT_DIR"]}
-    )
-    summary = build(showcase, destination)
+    summary = rebuild(dbs, current_app.config)
     click.echo(f"公開展示網站：{summary.text}")
     click.echo(f"開啟方式：python3 -m http.server -d {destination} 8000，再瀏覽 http://127.0.0.1:8000/")
 

@@ -44,6 +44,7 @@ OTHER_ACTIONS = {
     "conflict_add": "登記利益迴避",
     "assign_more": "增派審查委員",
     "review": "送出評分",
+    "showcase_rebuild": "重新產生展示網站",
 }
 
 

@@ -8,13 +8,15 @@ leaves the previous site exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +51,28 @@ def _fingerprints(root: Path) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def _exclusive(destination: Path) -> Iterator[None]:
+    """One build at a time per destination (two admins pressing "rebuild", or the button
+    during a `portal freeze`): the second waits, then builds on the first one's result."""
+    with (destination.parent / f".{destination.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def build(app: Flask, destination: Path, progress: Callable[[str], None] | None = None) -> BuildSummary:
     """Freeze `app` into `destination`, atomically. Raises whatever broke the build."""
-    started = time.monotonic()
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(destination):
+        return _build(app, destination, progress)
+
+
+def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None) -> BuildSummary:
+    started = time.monotonic()
     before = _fingerprints(destination)
     staging = Path(tempfile.mkdtemp(prefix=".build-new-", dir=destination.parent))
     try:

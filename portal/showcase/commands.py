@@ -8,10 +8,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from portal import db
 from portal.cli import CliError
-from portal.showcase import create_showcase_app
-from portal.showcase.build import build
 from portal.showcase.content import ContentError
+from portal.showcase.rebuild import rebuild
+from portal.snapshot import SnapshotError
 
 
 @click.command("freeze")
@@ -20,10 +21,6 @@ from portal.showcase.content import ContentError
 def freeze_command(quiet: bool) -> None:
     """把公開展示網站輸出到 build/（全部成功才替換舊網站）。"""
     config = current_app.config
-    try:
-        showcase = create_showcase_app({"PROPOSALS_DIR": config["PROPOSALS_DIR"], "CONTENT_DIR": config["CONTENT_DIR"]})
-    except ContentError as error:
-        raise CliError(f"{error}；build/ 未變動。") from error
     destination = Path(config["BUILD_DIR"])
     count = 0
 
@@ -34,7 +31,9 @@ def freeze_command(quiet: bool) -> None:
             click.echo(f"  [{count}] {url}")
 
     try:
-        summary = build(showcase, destination, progress)
+        summary = rebuild(db.session(), config, progress)
+    except (ContentError, SnapshotError) as error:
+        raise CliError(f"{error}；build/ 未變動。") from error
     except Exception as error:
         raise CliError(f"網站輸出失敗：{error}；build/ 保持原狀。") from error
     click.echo(summary.text)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
@@ -14,8 +15,12 @@ from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.roles import Role
 from portal.domain.states import State
-from portal.forms import choices
+from portal.forms import PortalForm, choices
 from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserForm
+from portal.showcase import create_showcase_app
+from portal.showcase.content import ContentError
+from portal.showcase.rebuild import rebuild, showcase_config
+from portal.snapshot import SnapshotError
 from portal.views import require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -182,3 +187,70 @@ def programme(programme_id: int | None = None) -> str | Response:
             flash(f"已儲存「{item.name}」。", "success")
             return redirect(url_for(".reference") + "#programmes")
     return render_template("admin/programme.html", form=form, programme=item)
+
+
+# --- the public showcase -------------------------------------------------------------------
+
+PREVIEW_PREFIX = "/admin/showcase/preview"
+
+
+def _build_state() -> dict[str, object]:
+    """What the showcase page reports: published case files, and when build/ last changed."""
+    config = current_app.config
+    proposals_dir = Path(config["PROPOSALS_DIR"])
+    build_dir = Path(config["BUILD_DIR"])
+    built = [p for p in build_dir.rglob("*") if p.is_file() and p.name != ".gitkeep"] if build_dir.is_dir() else []
+    newest = max((p.stat().st_mtime for p in built), default=None)
+    return {
+        "case_files": len(list(proposals_dir.glob("*/*.md"))) if proposals_dir.is_dir() else 0,
+        "built_files": len(built),
+        "built_at": datetime.fromtimestamp(newest, UTC) if newest is not None else None,
+        "build_dir": build_dir,
+    }
+
+
+@bp.route("/showcase")
+def showcase() -> str:
+    """Rebuild the public site, and a live preview of it, for the secretariat."""
+    return render_template("admin/showcase.html", state=_build_state(), form=PortalForm())
+
+
+@bp.route("/showcase/rebuild", methods=["POST"])
+def showcase_rebuild() -> Response:
+    """Freeze the showcase now: all or nothing, so a failure leaves the public site as it was.
+    (CSRFProtect has checked the form's token before this runs.)"""
+    dbs = db.session()
+    try:
+        summary = rebuild(dbs, current_app.config)
+    except (ContentError, SnapshotError) as error:
+        dbs.rollback()
+        flash(f"展示網站沒有更新：{error}。請修正這個檔案後再試；公開網站維持原狀。", "error")
+        return redirect(url_for(".showcase"))
+    except Exception as error:
+        dbs.rollback()
+        current_app.logger.exception("showcase rebuild failed")
+        flash(f"展示網站沒有更新：輸出時發生錯誤（{error}）；公開網站維持原狀。", "error")
+        return redirect(url_for(".showcase"))
+    operations.audit(dbs, current_user, "showcase_rebuild", reason=summary.text)
+    dbs.commit()
+    flash(summary.text, "success")
+    return redirect(url_for(".showcase"))
+
+
+@bp.route("/showcase/preview/", defaults={"path": ""})
+@bp.route("/showcase/preview/<path:path>")
+def showcase_preview(path: str) -> Response | tuple[str, int]:
+    """The showcase as it would be built now, straight from proposals/ and content/: the
+    showcase app answers the request under this prefix, so its links stay in the preview."""
+    try:
+        site = create_showcase_app(
+            {**showcase_config(current_app.config), "TRAP_HTTP_EXCEPTIONS": False, "PROPAGATE_EXCEPTIONS": False}
+        )
+    except (ContentError, SnapshotError) as error:
+        return render_template("admin/showcase_error.html", error=error), 500
+    environ = dict(request.environ)
+    environ["SCRIPT_NAME"] = request.script_root + PREVIEW_PREFIX
+    environ["PATH_INFO"] = "/" + path
+    response = Response.from_app(site.wsgi_app, environ, buffered=True)
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
