@@ -52,11 +52,13 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "en/faq/index.html",
         "en/how-to-propose/index.html",
         "en/index.html",
+        "en/search/index.html",
         "faq/index.html",
         "how-to-propose/index.html",
         "index.html",
+        "search/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (20, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (23, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -86,6 +88,8 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/en/",
         "https://site.test/cases/",
         "https://site.test/browse/",
+        "https://site.test/search/",
+        "https://site.test/en/search/",
         "https://site.test/data/",
         "https://site.test/about/",
         "https://site.test/how-to-propose/",
@@ -109,8 +113,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 20, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 18, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 23, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 21, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -293,7 +297,11 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
 
     summary = build(showcase(tmp_path, content), destination)
 
-    changed = sorted(name for name, data in files(destination).items() if before.get(name) != data)
+    after = files(destination)
+    rewritten = {name for name, data in after.items() if before.get(name) != data}
+    # The search index is made again too (its files are named by content hashes).
+    index = {name for name in rewritten if name.startswith("pagefind/")}
+    changed = sorted(rewritten - index)
     # The case itself, and every listing it appears on; the other case's pages stay as they were.
     assert changed == [
         "cases/chishang-rice-2026/index.html",
@@ -310,7 +318,8 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "type/township/index.html",
         "year/2026/index.html",
     ]
-    assert summary.written == len(changed)
+    assert summary.written == len(rewritten)
+    assert index and (destination / "pagefind" / "pagefind.js").is_file()
 
 
 def test_bad_case_file_fails_the_build_naming_it_and_keeps_the_site(

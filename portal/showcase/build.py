@@ -13,6 +13,8 @@ import fcntl
 import hashlib
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -87,6 +89,7 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
             for page in freezer.freeze_yield():
                 if progress is not None:
                     progress(page.url)
+        index_search(staging)
         (staging / ".gitkeep").touch()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -99,6 +102,27 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
         removed=len(before.keys() - after.keys()),
         seconds=time.monotonic() - started,
     )
+
+
+# The pages the search covers: every case, in Chinese and in English.
+CASE_PAGES = "{cases,en/cases}/*/index.html"
+
+
+class SearchIndexError(RuntimeError):
+    """Pagefind could not index the site; the build stops and the old site stays."""
+
+
+def index_search(site: Path) -> None:
+    """Index the frozen case pages with Pagefind (the build that segments Chinese words)
+    into `site/pagefind/`. The freezer removes the previous index with every other file
+    it did not write, so each build indexes again and the index always matches the pages.
+    Only case pages are indexed; a site without cases has no index (the search page says so)."""
+    if not any(site.glob("cases/*/index.html")):
+        return
+    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--glob", CASE_PAGES, "--silent"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not (site / "pagefind" / "pagefind.js").is_file():
+        raise SearchIndexError(f"Pagefind 建立搜尋索引失敗：{(done.stderr or done.stdout).strip()[-500:]}")
 
 
 def _swap(staging: Path, destination: Path) -> None:

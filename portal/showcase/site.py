@@ -115,11 +115,14 @@ def taiwan_map(lang: str) -> Markup:
     counties = {s.case.county.code: "has-cases" for s in shown}
     names = {s.case.county.code: (s.case.county.name_en if lang == "en" else s.case.county.name) for s in shown}
     endpoint = "site.case_en" if lang == "en" else "site.case"
+    # The templates' url_for: relative once the freezer has set it up, so the map's links
+    # work under a sub-path like every other link of the built site.
+    link = current_app.jinja_env.globals.get("url_for", url_for)
     markers = [
         mapsvg.Marker(
             township_code=s.case.township.code,
             label=f"{s.case.township.name}：{s.case.title}",
-            url=url_for(endpoint, slug=s.case.slug),
+            url=str(link(endpoint, slug=s.case.slug)),
         )
         for s in shown
     ]
@@ -324,6 +327,16 @@ def feed() -> Response:
     return Response(body, mimetype="application/xml")
 
 
+@bp.route("/search/")
+def search() -> str:
+    return render_template("showcase/search.html", lang="zh")
+
+
+@bp.route("/en/search/")
+def search_en() -> str:
+    return render_template("showcase/search.html", lang="en")
+
+
 @bp.route("/browse/")
 def browse() -> str:
     """Every facet value on one page: with or without JavaScript, every way in."""
@@ -355,7 +368,7 @@ def robots() -> Response:
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
     paths = (
-        ["/", "/en/", "/cases/", "/browse/", "/data/"]
+        ["/", "/en/", "/cases/", "/browse/", "/search/", "/en/search/", "/data/"]
         + [f"/{p.slug}/" for p in pages()]
         + [f"/en/{p.slug}/" for p in pages()]
     )

@@ -1,0 +1,53 @@
+"""Search in the frozen showcase: Pagefind's index, queried in a real browser.
+
+Chinese has no spaces between words, so only the Pagefind build that segments Chinese
+finds a word from the middle of a sentence; these words come from the middle of the
+demo cases' DNA paragraphs."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Showcase
+
+QUERY = """async (word) => {
+  const pagefind = await import(new URL("pagefind/pagefind.js", document.baseURI.replace(/(en\\/)?search\\/.*$/, "")));
+  const found = await pagefind.search(word);
+  const pages = await Promise.all(found.results.map((result) => result.data()));
+  return pages.map((page) => page.url).sort();
+}"""
+
+
+@pytest.mark.parametrize(
+    ("path", "word", "urls"),
+    [
+        ("search/", "稻浪", ["/cases/chishang-rice-2026/"]),
+        ("search/", "副產物", ["/cases/chishang-rice-2026/"]),
+        ("search/", "綠蠵龜", ["/cases/wangan-turtle-island-2026/"]),
+        ("search/", "咾咕石", ["/cases/wangan-turtle-island-2026/"]),
+        ("search/", "高鐵", []),
+        ("en/search/", "turtles", ["/en/cases/wangan-turtle-island-2026/"]),
+        ("en/search/", "harvest", ["/en/cases/chishang-rice-2026/"]),
+    ],
+)
+def test_search_finds_the_case_whose_dna_has_the_word(
+    page: Page, showcase: Showcase, path: str, word: str, urls: list[str]
+) -> None:
+    page.goto(showcase.url + path)
+
+    assert page.evaluate(QUERY, word) == urls
+
+
+def test_search_page_shows_results_with_filters_for_a_query_in_the_address(page: Page, showcase: Showcase) -> None:
+    page.goto(showcase.url + "search/?q=綠蠵龜")
+
+    results = page.locator(".pagefind-ui__result-link")
+    expect(results).to_have_count(1)
+    expect(results.first).to_have_text("望安綠蠵龜之島：花宅聚落慢活創生計畫")
+    filters = page.locator(".pagefind-ui__filter-name")
+    expect(filters).to_have_count(5)
+    names = sorted(name.strip() for name in filters.all_inner_texts())
+    assert names == sorted(["區域", "年度", "策略", "縣市", "類型"])
+    results.first.click()
+    expect(page.locator("h1")).to_have_text("望安綠蠵龜之島：花宅聚落慢活創生計畫")
