@@ -7,9 +7,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Flask, abort, current_app, render_template, url_for
 from markupsafe import Markup
@@ -117,12 +117,12 @@ def taiwan_map(lang: str) -> Markup:
     endpoint = "site.case_en" if lang == "en" else "site.case"
     # The templates' url_for: relative once the freezer has set it up, so the map's links
     # work under a sub-path like every other link of the built site.
-    link = current_app.jinja_env.globals.get("url_for", url_for)
+    link = cast(Callable[..., str], current_app.jinja_env.globals.get("url_for", url_for))
     markers = [
         mapsvg.Marker(
             township_code=s.case.township.code,
             label=f"{s.case.township.name}：{s.case.title}",
-            url=str(link(endpoint, slug=s.case.slug)),
+            url=link(endpoint, slug=s.case.slug),
         )
         for s in shown
     ]
