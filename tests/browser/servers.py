@@ -1,0 +1,101 @@
+"""Servers on loopback for the browser tests and the link check: the portal in a thread,
+a plain static file server over a build folder (optionally under a sub-path), and the
+demo data they serve. Nothing here needs a browser."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from portal import db, demo, review
+from portal.config import PROJECT_ROOT
+from portal.db.models import User
+from portal.showcase import create_showcase_app
+from portal.showcase.build import build
+from tests.conftest import PASSWORD_HASH, make_app
+
+
+class _Thread:
+    """Runs a server's serve_forever in a thread; stops and joins it on exit."""
+
+    server: BaseWSGIServer | ThreadingHTTPServer
+    url: str
+
+    def __enter__(self) -> _Thread:
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join()
+
+
+class LiveServer(_Thread):
+    """The portal app on 127.0.0.1 and a free port."""
+
+    def __init__(self, app: Flask) -> None:
+        # Request lines would drown a failure's report; errors are still logged.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    prefix = "/"
+
+    def translate_path(self, path: str) -> str:
+        """Serve the folder under `prefix` only, as a host serving the site under a sub-path."""
+        route = unquote(urlsplit(path).path)
+        if not route.startswith(self.prefix):
+            return str(Path(self.directory) / ".outside-the-prefix")
+        return super().translate_path("/" + route[len(self.prefix) :])
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output clean
+
+
+class StaticServer(_Thread):
+    """A plain static file server over `root`, at http://127.0.0.1:port<prefix>."""
+
+    def __init__(self, root: Path, prefix: str = "/") -> None:
+        handler = type("Handler", (_QuietHandler,), {"prefix": prefix})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+        self.url = f"http://127.0.0.1:{self.server.server_port}{prefix}"
+
+
+def seeded_folder(folder: Path, template_db: Path) -> Flask:
+    """A portal over `folder` (database, proposals/, content/, build/) with the demo
+    accounts and proposals; every account's password is tests.conftest.PASSWORD."""
+    (folder / "portal.db").write_bytes(template_db.read_bytes())
+    shutil.copytree(PROJECT_ROOT / "content", folder / "content")
+    app = make_app(folder)
+    with app.app_context():
+        session = db.session()
+        demo.load(session, review.rubric(), proposals_dir=folder / "proposals")
+        for user in session.query(User):
+            user.password_hash = PASSWORD_HASH
+        session.commit()
+    return app
+
+
+def freeze_demo(folder: Path, template_db: Path, site_url: str = "https://example.org/") -> Path:
+    """The demo's published cases frozen into folder/build, as `portal demo` does."""
+    app = seeded_folder(folder, template_db)
+    db.database(app).engine.dispose()
+    showcase = create_showcase_app(
+        {"PROPOSALS_DIR": str(folder / "proposals"), "CONTENT_DIR": str(folder / "content"), "SITE_URL": site_url}
+    )
+    build(showcase, folder / "build")
+    return folder / "build"
