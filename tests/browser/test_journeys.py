@@ -1,0 +1,172 @@
+"""Whole journeys in a real browser: a township writes and submits a proposal, the county
+forwards it, the NDC assigns reviewers who score it, the NDC approves, publishes and
+rebuilds the showcase, and a visitor finds the case there."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser import people
+from tests.browser.conftest import Dialogs, Portal, open_context, screenshot
+from tests.browser.people import ADMIN, COUNTY, REVIEWERS, TOWNSHIP, flash, group, login, logout
+from tests.browser.servers import StaticServer
+
+TITLE = "埔里筊白筍水田共好計畫"
+NOT_STARTED = "未開始"
+DONE = "已完成"
+
+
+def write_and_submit(page: Page, base: str, title: str, shots: str | None = None) -> None:
+    """The township's part: all six sections with added rows, leaving half-way and coming
+    back in a new login, then the check page, submit and the one-page brief."""
+    login(page, base, TOWNSHIP)
+    people.start_proposal(page, base, title)
+    assert people.task_list(page) == {
+        "基本資料": "進行中",
+        "我的DNA": NOT_STARTED,
+        "利害關係人": NOT_STARTED,
+        "形成共識願景過程": NOT_STARTED,
+        "創生事業構想": NOT_STARTED,
+        "資源需求與協助": NOT_STARTED,
+        "KPI": NOT_STARTED,
+    }
+    if shots:
+        screenshot(page, f"{shots}-task-list-new")
+    people.open_task(page, "基本資料")
+    people.fill_basics(page)
+    people.fill_dna(page)
+    people.fill_stakeholders(page)
+    if shots:
+        screenshot(page, f"{shots}-wizard-stakeholders")
+
+    # Leave: back to the task list, sign out; come back another time.
+    page.get_by_role("link", name="回提案任務清單").click()
+    expect(page.get_by_text("已完成 3 / 7 節")).to_be_visible()
+    logout(page)
+    login(page, base, TOWNSHIP)
+    people.open_proposal(page, base, title)
+    assert people.task_list(page) == {
+        "基本資料": DONE,
+        "我的DNA": DONE,
+        "利害關係人": DONE,
+        "形成共識願景過程": NOT_STARTED,
+        "創生事業構想": NOT_STARTED,
+        "資源需求與協助": NOT_STARTED,
+        "KPI": NOT_STARTED,
+    }
+    people.open_task(page, "利害關係人")
+    expect(group(page, "第 2 列").get_by_label("單位或姓名")).to_have_value("暨南大學")
+    page.get_by_role("navigation", name="提案各節").get_by_role("link", name="形成共識願景過程").click()
+    people.fill_consensus(page)
+    people.fill_businesses(page)
+    people.fill_resources(page)
+    if shots:
+        screenshot(page, f"{shots}-wizard-resources")
+    people.fill_kpis(page)
+
+    # The last section's "save and next" leads to the check page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("檢查並送出")
+    if shots:
+        screenshot(page, f"{shots}-check")
+    page.get_by_role("link", name="回提案任務清單").click()
+    assert set(people.task_list(page).values()) == {DONE}
+    page.get_by_role("link", name="檢查並送出").click()
+    people.submit_proposal(page)
+
+    page.get_by_role("link", name="一頁式簡報").click()
+    brief = page.get_by_role("article")
+    expect(brief.get_by_role("heading", level=1)).to_have_text(title)
+    expect(brief.get_by_role("heading", level=2)).to_have_text(
+        ["1. 我的DNA", "2. 利害關係人", "3. 形成共識願景過程", "4. 創生事業構想", "5. 資源需求與協助", "6. KPI"]
+    )
+    expect(brief).to_contain_text("埔里鎮農會〔產〕集貨與包裝；投入：提供包裝場")
+    expect(brief).to_contain_text("合計 14,000 千元：中央部會計畫 8,000、民間投資 6,000；民間投資 42.9%")
+    if shots:
+        screenshot(page, f"{shots}-brief")
+    logout(page)
+
+
+def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Portal, dialogs: Dialogs) -> None:
+    base = portal.url
+    write_and_submit(page, base, TITLE, shots="desktop")
+    assert dialogs.messages == ["確定送出提案？送出後不能修改。"]
+
+    # The county forwards it to the NDC.
+    login(page, base, COUNTY)
+    people.open_proposal(page, base, TITLE)
+    page.get_by_role("button", name="轉送國發會").click()
+    assert flash(page) == "已完成「轉送國發會」，提案目前為「縣市已轉送國發會」。"
+    logout(page)
+
+    # The NDC assigns the two suggested reviewers.
+    login(page, base, ADMIN)
+    page.get_by_role("link", name="審查管理").click()
+    page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name="分派委員").click()
+    for name in REVIEWERS.values():
+        expect(page.get_by_label(name)).to_be_checked()
+    screenshot(page, "desktop-assign")
+    page.get_by_role("button", name="分派", exact=True).click()
+    assert flash(page) == "已分派委員。"
+    expect(page.get_by_role("row").filter(has_text=TITLE)).to_contain_text("0/2")
+    logout(page)
+
+    # Both score it.
+    for number, email in enumerate(REVIEWERS):
+        login(page, base, email)
+        page.get_by_role("link", name="我的審查").click()
+        page.get_by_role("link", name=TITLE).click()
+        for criterion in ("可行性", "創意性", "外溢性"):
+            page.get_by_role("group", name=criterion).get_by_label(f"{5 - number} 分").check()
+        page.get_by_role("group", name="是否跨領域").get_by_label("是").check()
+        page.get_by_role("group", name="是否跨部會").get_by_label("是").check()
+        page.get_by_label("高：熟悉這個領域").check()
+        page.get_by_label("內部意見").fill("包裝場選址可再評估。")
+        page.get_by_label("給公所的意見").fill("請補充夜間遊程的安全規劃。")
+        page.get_by_label("我確認上面這段意見可以提供給公所").check()
+        if number == 0:
+            screenshot(page, "desktop-score")
+        page.get_by_role("button", name="送出評分").click()
+        assert flash(page).startswith("已送出評分")
+        logout(page)
+
+    # The NDC approves with matched resources and publishes.
+    login(page, base, ADMIN)
+    page.get_by_role("link", name="審查管理").click()
+    expect(page.get_by_role("row").filter(has_text=TITLE)).to_contain_text("2/2")
+    page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name="做成決定").click()
+    page.get_by_label("核定", exact=True).check()
+    page.get_by_label("會議").fill("第 12 次地方創生會報工作會議")
+    page.get_by_label("決定日期").fill("2026-10-20")
+    page.get_by_label("部會計畫").first.select_option("農村再生（第二期/第三期實施計畫）")
+    page.get_by_label("金額（千元）").first.fill("5000")
+    page.get_by_label("年度").first.fill("2026")
+    page.get_by_label("民間投資承諾（千元）").fill("3000")
+    screenshot(page, "desktop-decide")
+    page.get_by_role("button", name="記錄決定").click()
+    assert flash(page) == "已記錄決定：核定。"
+    page.get_by_role("button", name="公開於成果網站").click()
+    assert flash(page) == "已完成「公開於成果網站」，提案目前為「已公開」。"
+    screenshot(page, "desktop-detail-published")
+
+    # ... and rebuilds the public site, which a visitor then opens from a static server.
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="展示網站").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("公開展示網站")
+    page.get_by_role("button", name="重新產生展示網站").click()
+    assert flash(page).startswith("完成：寫入")
+    screenshot(page, "desktop-admin-showcase")
+    logout(page)
+    with StaticServer(portal.build_dir) as site:
+        page.goto(site.url)
+        page.get_by_role("region", name="最新案例").get_by_role("link", name=TITLE).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
+        expect(page.get_by_role("main")).to_contain_text("第 12 次地方創生會報工作會議")
+
+
+def test_wizard_without_javascript(browser: Browser, portal: Portal) -> None:
+    """Every step of writing and submitting works with JavaScript off: rows are added by
+    the server, and submitting needs no confirmation dialog."""
+    context = open_context(browser, javascript=False)
+    try:
+        write_and_submit(context.new_page(), portal.url, "埔里無腳本測試計畫", shots="nojs")
+    finally:
+        context.close()
