@@ -1,0 +1,151 @@
+"""The one-page brief of a proposal filled to every field's maximum prints on one A4
+sheet: the promise behind the field budgets in portal/domain/brief.py."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from playwright.sync_api import Page
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from portal import db, operations, text
+from portal.config import PROJECT_ROOT
+from portal.db.models import Township, User
+from portal.domain.brief import BUDGETS, CONSENSUS_KINDS, ROW_LIMITS, STRATEGIES, SUPPORT_KINDS
+from portal.domain.proposal import ProposalType
+from tests.browser.conftest import SCREENSHOTS, Portal
+from tests.browser.people import TOWNSHIP, login
+from tests.conftest import PULI
+
+# Wide characters throughout: one code point each, and as wide as text gets.
+WIDE = "國"
+
+
+def full(key: str) -> str:
+    return WIDE * BUDGETS[key]
+
+
+def longest_programme() -> str:
+    with (PROJECT_ROOT / "portal/reference/data/programmes.csv").open(encoding="utf-8") as handle:
+        return max((row["programme"] for row in csv.DictReader(handle)), key=len)
+
+
+def maximal_document() -> dict[str, Any]:
+    """Every list at its row limit, every text at its budget, every number long."""
+    per_group = ROW_LIMITS["dna.items_per_group"]
+    document: dict[str, Any] = {
+        "basics": {
+            "theme": full("basics.theme"),
+            "contact": {"name": "王○○", "phone": "049-2991000", "email": ""},
+            "title_en": "E" * BUDGETS["basics.title_en"],
+            "summary_en": "e" * BUDGETS["basics.summary_en"],
+        },
+        "dna": {
+            "summary": full("dna.summary"),
+            "items": {group: [full("dna.item")] * per_group for group in "人文地產景"},
+        },
+        "stakeholders": [
+            {
+                "name": full("stakeholder.name"),
+                "sector": "產",
+                "role": full("stakeholder.role"),
+                "commitment": full("stakeholder.commitment"),
+            }
+        ]
+        * ROW_LIMITS["stakeholders"],
+        "consensus": {
+            "events": [
+                {
+                    "date": "2025-12-31",
+                    "kind": max(CONSENSUS_KINDS, key=len),
+                    "participants": 100_000,
+                    "outcome": full("consensus.outcome"),
+                }
+            ]
+            * ROW_LIMITS["consensus.events"],
+            "vision": full("consensus.vision"),
+        },
+        "businesses": {
+            "summary": full("businesses.summary"),
+            "items": [
+                {
+                    "name": full("business.name"),
+                    "what": full("business.what"),
+                    "where": full("business.where"),
+                    "start": "2026-01",
+                    "end": "2030-12",
+                    "how": full("business.how"),
+                    "lead": full("business.lead"),
+                    "strategies": list(STRATEGIES),
+                }
+            ]
+            * ROW_LIMITS["businesses.items"],
+        },
+        "resources": {
+            "lines": [
+                {
+                    "kind": full("resource.kind"),
+                    "source": "central",
+                    "programme": longest_programme(),
+                    "year": 2026,
+                    "amount": 100_000_000,
+                    "note": full("resource.note"),
+                }
+            ]
+            * ROW_LIMITS["resources.lines"],
+            "support": [{"kind": max(SUPPORT_KINDS, key=len), "description": full("support.description")}]
+            * ROW_LIMITS["resources.support"],
+        },
+        "kpis": [
+            {
+                "indicator": full("kpi.indicator"),
+                "definition": full("kpi.definition"),
+                "unit": full("kpi.unit"),
+                "baseline": -123456789.25,
+                "baseline_year": 2025,
+                "target": 987654321.75,
+                "target_year": 2030,
+                "direction": "+",
+            }
+        ]
+        * ROW_LIMITS["kpis"],
+    }
+    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
+    return document
+
+
+def test_brief_filled_to_every_maximum_prints_on_one_a4_page(page: Page, portal: Portal) -> None:
+    with portal.app.app_context():
+        session = db.session()
+        author = session.scalar(select(User).where(User.email == TOWNSHIP))
+        assert author is not None
+        neighbours = session.scalars(
+            select(Township.code).where(Township.county_code == PULI[:5], Township.code != PULI).limit(6)
+        )
+        proposal = operations.create_proposal(
+            session,
+            author,
+            cycle="2026",
+            proposal_type=ProposalType.REGIONAL,
+            lead_township_code=PULI,
+            title=full("title"),
+            participating_codes=list(neighbours),
+        )
+        proposal.content = maximal_document()
+        session.commit()
+        number = proposal.id
+
+    login(page, portal.url, TOWNSHIP)
+    page.goto(f"{portal.url}/proposals/{number}/brief")
+    pdf = page.pdf(format="A4")
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    (SCREENSHOTS / "brief-maximal.pdf").write_bytes(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) == 1
+    # The whole proposal is on that page, down to the last KPI.
+    printed = reader.pages[0].extract_text()
+    assert printed.count("987654321.75") == ROW_LIMITS["kpis"]
