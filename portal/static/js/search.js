@@ -32,6 +32,13 @@
       showSubResults: false,
       autofocus: true
     });
+    // Pagefind names its field by title only, which not every screen reader announces:
+    // give it the page's heading as its label.
+    var input = box.querySelector(".pagefind-ui__search-input");
+    var heading = document.querySelector("h1");
+    if (input && heading) {
+      input.setAttribute("aria-label", heading.textContent.trim());
+    }
     var query = new URLSearchParams(window.location.search).get("q");
     if (query) {
       ui.triggerSearch(query);
