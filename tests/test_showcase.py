@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -15,7 +16,9 @@ from flask import Flask
 from portal.config import PROJECT_ROOT
 from portal.showcase import create_showcase_app
 from portal.showcase.build import BuildSummary, build
+from portal.showcase.cases import load_priority
 from portal.showcase.content import ContentError, load_page
+from portal.snapshot import SnapshotError
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -53,12 +56,14 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "en/how-to-propose/index.html",
         "en/index.html",
         "en/search/index.html",
+        "en/statistics/index.html",
         "faq/index.html",
         "how-to-propose/index.html",
         "index.html",
         "search/index.html",
+        "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (23, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (25, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -88,6 +93,8 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/en/",
         "https://site.test/cases/",
         "https://site.test/browse/",
+        "https://site.test/statistics/",
+        "https://site.test/en/statistics/",
         "https://site.test/search/",
         "https://site.test/en/search/",
         "https://site.test/data/",
@@ -113,8 +120,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 23, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 21, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 25, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 23, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -396,3 +403,108 @@ def test_feed_sitemap_and_open_data_agree(published: Path, tmp_path: Path, conte
     slugs = sorted(c["slug"] for c in json.loads((destination / "data/cases.json").read_text("utf-8"))["cases"])
     assert entry_ids == [f"https://site.test/cases/{slug}/" for slug in slugs]
     assert set(entry_ids) <= sitemap
+
+
+# --- statistics -----------------------------------------------------------------------------------
+
+
+def table_rows(html: str, heading_id: str) -> list[tuple[str, ...]]:
+    """The rows of the table in the section labelled `heading_id`, as cell texts."""
+    section = html.split(f'aria-labelledby="{heading_id}"', 1)[1].split("</section>", 1)[0]
+    return [
+        tuple(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row))
+        for row in re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
+    ]
+
+
+def test_statistics_page_charts_agree_with_the_cases(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    html = (destination / "statistics/index.html").read_text("utf-8")
+    document = json.loads((destination / "data/cases.json").read_text("utf-8"))
+    assert table_rows(html, "by-region-heading") == [("花東", "1"), ("澎金馬", "1")]
+    assert table_rows(html, "by-type-heading") == [("鄉鎮單元", "2")]
+    assert table_rows(html, "by-year-heading") == [("2026", "2")]
+    assert table_rows(html, "by-strategy-heading") == [
+        ("企業投資故鄉", "2"),
+        ("科技導入", "2"),
+        ("整合部會創生資源", "1"),
+        ("社會參與創生", "2"),
+        ("品牌建立", "2"),
+    ]
+    funding = table_rows(html, "funding-heading")
+    assert funding == [
+        ("中央部會計畫", "18,900"),
+        ("縣市政府", "1,000"),
+        ("鄉鎮市區公所", "1,300"),
+        ("民間投資", "14,700"),
+    ]
+    assert sum(int(v.replace(",", "")) for _, v in funding) == sum(c["budget_total"] for c in document["cases"])
+    matched = table_rows(html, "matched-heading")
+    assert sum(int(v.replace(",", "")) for _, v in matched) == sum(c["matched_total"] for c in document["cases"])
+    assert '<svg class="chart" id="by-region" viewBox=' in html
+    # No priority list was loaded: no coverage section.
+    assert "coverage-heading" not in html
+    english = (destination / "en/statistics/index.html").read_text("utf-8")
+    assert '<h2 id="funding-heading">Funding asked for, by source (NT$ thousand)</h2>' in english
+
+
+def test_statistics_show_priority_area_coverage_when_the_list_is_loaded(
+    published: Path, tmp_path: Path, content: Path
+) -> None:
+    # 池上 (a case), 望安 (a case) and 達仁 (no case); 埔里 is an intermediate town without a case.
+    (published / "priority-areas.csv").write_text(
+        "code,kind\n10014060,農山漁村\n10016050,農山漁村\n10014150,原鄉\n10008020,中介城鎮\n", "utf-8"
+    )
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    html = (destination / "statistics/index.html").read_text("utf-8")
+    assert table_rows(html, "coverage-heading") == [
+        ("農山漁村", "2", "2", "100.0%"),
+        ("中介城鎮", "1", "0", "0.0%"),
+        ("原鄉", "1", "0", "0.0%"),
+    ]
+    assert re.search(
+        r"<tfoot>.*<th scope=\"row\">合計</th><td class=\"num\">4</td><td class=\"num\">2</td>", html, re.S
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("code,type\n10014060,原鄉\n", "第 1 行：欄位必須是 code,kind，目前是 ['code', 'type']"),
+        ("code,kind\n10014060,原鄉\n99999999,原鄉\n", "第 3 行：找不到鄉鎮市區代碼「99999999」"),
+        ("code,kind\n10014060,山城\n", "第 2 行：類型「山城」應為 農山漁村、中介城鎮、原鄉"),
+        ("code,kind\n10014060,原鄉\n10014060,原鄉\n", "第 3 行：代碼「10014060」重複"),
+    ],
+)
+def test_bad_priority_file_stops_the_showcase_naming_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    folder = tmp_path / "proposals"
+    folder.mkdir()
+    (folder / "priority-areas.csv").write_text(text, "utf-8")
+
+    with pytest.raises(SnapshotError) as caught:
+        load_priority(folder)
+
+    assert str(caught.value) == f"{folder / 'priority-areas.csv'}：{message}"
+
+
+def test_case_page_has_schedule_and_funding_charts(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    page = (destination / "cases/chishang-rice-2026/index.html").read_text("utf-8")
+    schedule = re.search(r'<title id="schedule-title">([^<]*)</title>', page)
+    funding = re.search(r'<title id="funding-title">([^<]*)</title>', page)
+    assert schedule and schedule.group(1) == (
+        "創生事業時程：稻殼米糠循環工坊 2026-01～2027-06；青農稻田駐村基地 2026-03～2028-12；"
+        "四季稻田文化旅遊 2026-04～2028-12"
+    )
+    assert funding and funding.group(1) == (
+        "經費來源（千元）：中央部會計畫 9,300；縣市政府 1,000；鄉鎮市區公所 700；民間投資 9,000"
+    )

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from portal.config import PROJECT_ROOT
 from portal.db.models import AuditEvent, PriorityArea
 from portal.domain.roles import Role
-from portal.showcase.rebuild import PRIORITY_FILE, export_priority
+from portal.showcase.cases import PRIORITY_FILE
+from portal.showcase.rebuild import export_priority
 from tests.conftest import PULI, Auth, Factory
 
 
@@ -43,8 +44,8 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
 
     html = response.get_data(as_text=True)
     [message] = flashes(html)
-    assert re.fullmatch(r"完成：寫入 23 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。", message), message
-    assert "23 個檔案，最後更新於" in html
+    assert re.fullmatch(r"完成：寫入 25 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。", message), message
+    assert "25 個檔案，最後更新於" in html
     assert (tmp_path / "build" / "index.html").is_file()
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))
     assert event.reason == message

@@ -3,12 +3,14 @@ its narrative Markdown rendered and sanitized once, never per page."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from portal import text
-from portal.reference import read_csv
+from portal.reference import PRIORITY_KINDS, read_csv
 from portal.snapshot import Case, SnapshotError, load
 
 
@@ -50,3 +52,33 @@ def load_cases(folder: Path) -> list[Shown]:
         changed = dt.datetime.fromtimestamp(path.stat().st_mtime)
         shown.append(Shown(case=case, html=_rendered(case), changed=changed))
     return sorted(shown, key=lambda s: (s.case.published, s.case.slug), reverse=True)
+
+
+PRIORITY_FILE = "priority-areas.csv"
+
+
+def load_priority(folder: Path) -> dict[str, str] | None:
+    """The priority areas (township code → kind) the portal wrote next to the cases, or
+    None when no list was loaded. Raises SnapshotError naming the file and line."""
+    path = folder / PRIORITY_FILE
+    if not path.is_file():
+        return None
+    townships = {row["code"] for row in read_csv("townships.csv")}
+    try:
+        reader = csv.DictReader(io.StringIO(path.read_text("utf-8-sig")))
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(str(path), "不是 UTF-8 編碼") from exc
+    if reader.fieldnames != ["code", "kind"]:
+        raise SnapshotError(str(path), f"第 1 行：欄位必須是 code,kind，目前是 {reader.fieldnames}")
+    areas: dict[str, str] = {}
+    for row in reader:
+        where = f"第 {reader.line_num} 行"
+        code, kind = row.get("code") or "", row.get("kind") or ""
+        if code not in townships:
+            raise SnapshotError(str(path), f"{where}：找不到鄉鎮市區代碼「{code}」")
+        if kind not in PRIORITY_KINDS:
+            raise SnapshotError(str(path), f"{where}：類型「{kind}」應為 {'、'.join(PRIORITY_KINDS)}")
+        if code in areas:
+            raise SnapshotError(str(path), f"{where}：代碼「{code}」重複")
+        areas[code] = kind
+    return areas

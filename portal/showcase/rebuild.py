@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from portal.db.models import PriorityArea
 from portal.showcase import create_showcase_app
 from portal.showcase.build import BuildSummary, build
-
-PRIORITY_FILE = "priority-areas.csv"
+from portal.showcase.cases import PRIORITY_FILE
 
 
 def export_priority(session: Session, proposals_dir: Path) -> int:

@@ -7,7 +7,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,8 +19,9 @@ from werkzeug.wrappers import Response
 
 from portal import text
 from portal.domain.brief import SOURCES as SOURCES_ZH
-from portal.showcase import mapsvg
-from portal.showcase.cases import Shown, load_cases
+from portal.reference import PRIORITY_KINDS
+from portal.showcase import charts, mapsvg
+from portal.showcase.cases import Shown, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
 
 bp = Blueprint("site", __name__)
@@ -31,6 +34,7 @@ def init_app(app: Flask) -> None:
     (and so the build), naming the file."""
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
     app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]))
+    app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
     app.register_blueprint(bp)
     app.register_error_handler(404, not_found)
     app.jinja_env.filters["safe_page"] = text.cached
@@ -161,28 +165,39 @@ def case_list() -> str:
     return render_template("showcase/cases.html", lang="zh", shown=cases(), heading="所有案例")
 
 
-@bp.route("/cases/<slug>/")
-def case(slug: str) -> str:
+def _case_page(slug: str, lang: str) -> str:
+    shown = case_by_slug(slug)
+    c = shown.case
+    schedule = charts.schedule_chart(
+        "schedule",
+        "Schedule of the businesses" if lang == "en" else "創生事業時程",
+        [charts.Span(b.name, b.start, b.end) for b in c.businesses],
+    )
+    funding = charts.bar_chart(
+        "funding",
+        "Funding by source (NT$ thousand)" if lang == "en" else "經費來源（千元）",
+        [(SOURCES_ZH.get(src, src), float(amount)) for src, amount in c.resources.by_source.items()],
+    )
     return render_template(
         "showcase/case.html",
-        lang="zh",
-        s=case_by_slug(slug),
+        lang=lang,
+        s=shown,
         sources=SOURCES_ZH,
         regions=REGIONS,
         strategy_names=STRATEGIES,
+        schedule=schedule,
+        funding=funding,
     )
+
+
+@bp.route("/cases/<slug>/")
+def case(slug: str) -> str:
+    return _case_page(slug, "zh")
 
 
 @bp.route("/en/cases/<slug>/")
 def case_en(slug: str) -> str:
-    return render_template(
-        "showcase/case.html",
-        lang="en",
-        s=case_by_slug(slug),
-        sources=SOURCES_ZH,
-        regions=REGIONS,
-        strategy_names=STRATEGIES,
-    )
+    return _case_page(slug, "en")
 
 
 # Ascii path names for the seven regions, so every built file name is plain ascii.
@@ -327,6 +342,124 @@ def feed() -> Response:
     return Response(body, mimetype="application/xml")
 
 
+@dataclass(frozen=True)
+class Chart:
+    """One statistic: its heading, its rows (label, value) and the unit of the values."""
+
+    ident: str
+    heading: str
+    unit: str
+    rows: list[tuple[str, float]]
+
+    @property
+    def svg(self) -> Markup:
+        return charts.bar_chart(self.ident, self.heading, self.rows, self.unit)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How many priority townships of a kind have a published case (as lead or partner)."""
+
+    kind: str
+    total: int
+    covered: int
+
+
+def _counted(keys: list[str], order: list[str] | None = None) -> list[tuple[str, float]]:
+    counts = Counter(keys)
+    names = order if order is not None else sorted(counts, key=lambda k: (-counts[k], k))
+    return [(name, float(counts[name])) for name in names if counts[name]]
+
+
+def statistics(shown: list[Shown], english: bool) -> list[Chart]:
+    """Every chart of the statistics page, computed from the published files alone."""
+    funding: Counter[str] = Counter()
+    ministries: Counter[str] = Counter()
+    for s in shown:
+        for source, amount in s.case.resources.by_source.items():
+            funding[SOURCES_ZH.get(source, source)] += amount
+        for m in s.case.matched:
+            ministries[m.ministry] += m.amount
+    return [
+        Chart(
+            "by-region",
+            "Cases by region" if english else "各區域案例數",
+            "",
+            _counted([s.case.region for s in shown], list(REGIONS)),
+        ),
+        Chart(
+            "by-strategy",
+            "Cases by strategy (a case may use several)" if english else "各策略（五支箭）案例數（一案可對應多項）",
+            "",
+            _counted([STRATEGIES[c] for s in shown for c in s.case.strategies], list(STRATEGIES.values())),
+        ),
+        Chart(
+            "by-type",
+            "Cases by type" if english else "各提案類型案例數",
+            "",
+            _counted([TYPES[s.case.type] for s in shown], list(TYPES.values())),
+        ),
+        Chart(
+            "by-year",
+            "Cases by cycle" if english else "各梯次案例數",
+            "",
+            _counted([s.case.cycle for s in shown], sorted({s.case.cycle for s in shown})),
+        ),
+        Chart(
+            "funding",
+            "Funding asked for, by source (NT$ thousand)" if english else "經費需求依來源（千元）",
+            "",
+            [(name, float(funding[name])) for name in SOURCES_ZH.values() if funding[name]],
+        ),
+        Chart(
+            "matched",
+            "Matched central programmes, by ministry (NT$ thousand)" if english else "媒合部會資源依部會（千元）",
+            "",
+            [(name, float(amount)) for name, amount in sorted(ministries.items(), key=lambda kv: (-kv[1], kv[0]))],
+        ),
+    ]
+
+
+def coverage(shown: list[Shown]) -> list[Coverage] | None:
+    """Priority-area coverage by kind, or None when no priority list was loaded."""
+    priority: dict[str, str] | None = current_app.extensions["showcase.priority"]
+    if priority is None:
+        return None
+    reached = {code for s in shown for code in [s.case.township.code, *(p.code for p in s.case.participating)]}
+    return [
+        Coverage(
+            kind=kind,
+            total=sum(1 for k in priority.values() if k == kind),
+            covered=sum(1 for code, k in priority.items() if k == kind and code in reached),
+        )
+        for kind in PRIORITY_KINDS
+    ]
+
+
+@bp.route("/statistics/")
+def statistics_page() -> str:
+    shown = cases()
+    return render_template(
+        "showcase/statistics.html",
+        lang="zh",
+        figures=figures(shown),
+        charts=statistics(shown, english=False),
+        coverage=coverage(shown),
+    )
+
+
+@bp.route("/en/statistics/")
+def statistics_page_en() -> str:
+    shown = cases()
+    return render_template(
+        "showcase/statistics.html",
+        lang="en",
+        figures=figures(shown),
+        charts=statistics(shown, english=True),
+        coverage=coverage(shown),
+    )
+
+
 @bp.route("/search/")
 def search() -> str:
     return render_template("showcase/search.html", lang="zh")
@@ -368,7 +501,7 @@ def robots() -> Response:
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
     paths = (
-        ["/", "/en/", "/cases/", "/browse/", "/search/", "/en/search/", "/data/"]
+        ["/", "/en/", "/cases/", "/browse/", "/statistics/", "/en/statistics/", "/search/", "/en/search/", "/data/"]
         + [f"/{p.slug}/" for p in pages()]
         + [f"/en/{p.slug}/" for p in pages()]
     )

@@ -1,0 +1,105 @@
+"""Charts as inline SVG, drawn when the page is rendered: readable without JavaScript,
+printable, and with no library or network behind them.
+
+Each chart is an `<svg role="img">` whose `<title>` states every value, so a screen
+reader hears the figures, not the shapes; pages show the same figures as a table too.
+Plain string building with every text escaped, like the map.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+WIDTH = 640
+ROW = 30
+BAR = 18
+LABEL = 170  # room for about ten Chinese characters at the chart's font size
+VALUE = 96
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def _fit(label: str, limit: int = 10) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _label(y: float, label: str) -> str:
+    return f'<text class="chart-label" x="{LABEL - 8}" y="{y + BAR - 4}" text-anchor="end">{escape(_fit(label))}</text>'
+
+
+def bar_chart(ident: str, title: str, rows: Sequence[tuple[str, float]], unit: str = "") -> Markup:
+    """Horizontal bars, one per (label, value), longest bar the largest value."""
+    largest = max((value for _, value in rows), default=0) or 1
+    height = ROW * len(rows) + 8
+    span = WIDTH - LABEL - VALUE
+    spoken = "；".join(f"{label} {_number(value)}{unit}" for label, value in rows)
+    parts = [
+        f'<svg class="chart" id="{escape(ident)}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{escape(ident)}-title" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{escape(ident)}-title">{escape(title)}：{escape(spoken)}</title>',
+    ]
+    for number, (label, value) in enumerate(rows):
+        y = 4 + number * ROW
+        length = 0.0 if value <= 0 else max(2.0, span * value / largest)
+        parts.append(
+            _label(y, label)
+            + f'<rect class="chart-bar" x="{LABEL}" y="{y}" width="{length:.1f}" height="{BAR}" rx="2"/>'
+            f'<text class="chart-value" x="{LABEL + length + 6:.1f}" y="{y + BAR - 4}">'
+            f"{escape(_number(value))}{escape(unit)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+@dataclass(frozen=True)
+class Span:
+    label: str
+    start: str  # YYYY-MM
+    end: str  # YYYY-MM, inclusive
+
+
+def _month(text: str) -> int:
+    year, month = text.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def schedule_chart(ident: str, title: str, spans: Sequence[Span]) -> Markup:
+    """A Gantt chart by month: one bar per business from its first to its last month,
+    with a tick and label at every January."""
+    if not spans:
+        return Markup("")
+    first = min(_month(s.start) for s in spans)
+    last = max(_month(s.end) for s in spans)
+    months = last - first + 1
+    axis = 22
+    height = axis + ROW * len(spans) + 4
+    span = WIDTH - LABEL - 12
+    step = span / months
+    spoken = "；".join(f"{s.label} {s.start}～{s.end}" for s in spans)
+    parts = [
+        f'<svg class="chart" id="{escape(ident)}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{escape(ident)}-title" preserveAspectRatio="xMinYMin meet">',
+        f'<title id="{escape(ident)}-title">{escape(title)}：{escape(spoken)}</title>',
+    ]
+    for year in range(math.ceil(first / 12), last // 12 + 1):
+        x = LABEL + (year * 12 - first) * step
+        parts.append(
+            f'<line class="chart-grid" x1="{x:.1f}" y1="{axis - 6}" x2="{x:.1f}" y2="{height}"/>'
+            f'<text class="chart-axis" x="{x + 3:.1f}" y="{axis - 8}">{year}</text>'
+        )
+    for number, s in enumerate(spans):
+        y = axis + number * ROW
+        x = LABEL + (_month(s.start) - first) * step
+        length = (_month(s.end) - _month(s.start) + 1) * step
+        parts.append(
+            _label(y, s.label)
+            + f'<rect class="chart-bar" x="{x:.1f}" y="{y}" width="{length:.1f}" height="{BAR}" rx="2"/>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
