@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from portal.showcase.mapsvg import MapData, Marker, load_map, parse_map, render_svg
+from portal.showcase.mapsvg import MapData, Marker, load_map, lonlat, parse_map, render_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "portal" / "reference" / "data"
@@ -249,3 +249,29 @@ def test_render_svg_refuses_unknown_codes_and_bad_classes(map_data: MapData, nam
         render_svg(map_data, {}, [Marker("63000010", "x", url="JavaScript:alert(1)")], "t", names)
     with pytest.raises(ValueError, match="CSS class"):
         render_svg(map_data, {"63000": 'x" onclick="alert(1)'}, [], "t", names)
+
+
+@pytest.mark.parametrize(
+    ("code", "lon", "lat"),
+    [
+        # Approximate town centres, from any atlas: main island, Penghu, and both insets.
+        ("63000010", 121.56, 25.06),  # 臺北市松山區
+        ("10014060", 121.22, 23.10),  # 臺東縣池上鄉
+        ("10016050", 119.50, 23.36),  # 澎湖縣望安鄉
+        ("09020010", 118.32, 24.42),  # 金門縣金城鎮 (Kinmen inset)
+        ("09020060", 119.45, 24.99),  # 金門縣烏坵鄉 (its own piece of the inset)
+        ("09007010", 119.94, 26.16),  # 連江縣南竿鄉 (Matsu inset)
+        ("09007040", 120.49, 26.37),  # 連江縣東引鄉
+    ],
+)
+def test_lonlat_undoes_the_projection_and_the_inset_moves(code: str, lon: float, lat: float) -> None:
+    assert lonlat(load_map(), code) == pytest.approx((lon, lat), abs=0.05)
+
+
+def test_every_township_point_lies_within_taiwans_extent() -> None:
+    data = load_map()
+
+    points = [lonlat(data, code) for code in data.townships]
+
+    assert len(points) == 368
+    assert all(118.1 <= lon <= 122.1 and 21.8 <= lat <= 26.4 for lon, lat in points)

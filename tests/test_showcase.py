@@ -63,7 +63,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "search/index.html",
         "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (25, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (26, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -120,8 +120,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 25, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 23, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 26, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 24, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -315,6 +315,7 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "cases/index.html",
         "county/10014/index.html",
         "data/cases.csv",
+        "data/cases.geojson",
         "data/cases.json",
         "en/cases/chishang-rice-2026/index.html",
         "en/index.html",
@@ -387,6 +388,15 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
         "澎金馬",
         "township",
     )
+    geo = json.loads((destination / "data/cases.geojson").read_text("utf-8"))
+    assert geo["type"] == "FeatureCollection"
+    assert [f["properties"] for f in geo["features"]] == document["cases"]
+    assert [f["id"] for f in geo["features"]] == [c["slug"] for c in document["cases"]]
+    points = {f["id"]: f["geometry"] for f in geo["features"]}
+    # 望安鄉 lies near 119.50 E, 23.36 N; 池上鄉 near 121.22 E, 23.10 N.
+    assert points["wangan-turtle-island-2026"]["type"] == "Point"
+    assert points["wangan-turtle-island-2026"]["coordinates"] == pytest.approx([119.50, 23.36], abs=0.05)
+    assert points["chishang-rice-2026"]["coordinates"] == pytest.approx([121.22, 23.10], abs=0.05)
     dictionary = (destination / "data/index.html").read_text("utf-8")
     assert all(f"<code>{name}</code>" in dictionary for name in document["fields"])
 
@@ -508,3 +518,30 @@ def test_case_page_has_schedule_and_funding_charts(published: Path, tmp_path: Pa
     assert funding and funding.group(1) == (
         "經費來源（千元）：中央部會計畫 9,300；縣市政府 1,000；鄉鎮市區公所 700；民間投資 9,000"
     )
+
+
+def test_listings_paginate_by_path(published: Path, tmp_path: Path, content: Path) -> None:
+    app = create_showcase_app({"CONTENT_DIR": str(content), "PROPOSALS_DIR": str(published), "SHOWCASE_PAGE_SIZE": 1})
+    destination = tmp_path / "site"
+
+    build(app, destination)
+
+    first = (destination / "cases/index.html").read_text("utf-8")
+    second = (destination / "cases/page/2/index.html").read_text("utf-8")
+    assert ("望安綠蠵龜之島" in first, "池上米鄉共好" in first) == (True, False)
+    assert ("望安綠蠵龜之島" in second, "池上米鄉共好" in second) == (False, True)
+    assert "<p>2 個案例，第 2 頁，共 2 頁</p>" in second
+    assert '<a href="../../index.html" rel="prev">← 上一頁</a>' in second
+    assert '<a href="page/2/index.html" rel="next">下一頁 →</a>' in first
+    assert (destination / "type/township/page/2/index.html").is_file()
+    assert not (destination / "cases/page/1").exists()
+    assert not (destination / "cases/page/3").exists()
+    assert not (destination / "county/10016/page/2").exists()
+
+
+def test_listing_page_out_of_range_is_not_found(published: Path, content: Path) -> None:
+    client = create_showcase_app({"CONTENT_DIR": str(content), "PROPOSALS_DIR": str(published)}).test_client()
+
+    missing = [client.get(path) for path in ["/cases/page/2/", "/cases/page/0/", "/county/10016/page/9/"]]
+
+    assert [(r.status_code, "找不到這個頁面" in r.get_data(as_text=True)) for r in missing] == [(404, True)] * 3

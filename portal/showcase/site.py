@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import mimetypes
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -75,9 +76,12 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         changed = max(shown.changed, site_changed)
         yield "site.case", {"slug": shown.case.slug}, changed
         yield "site.case_en", {"slug": shown.case.slug}, changed
+    for page in range(2, page_count(len(cases())) + 1):
+        yield "site.case_list", {"page": page}
     for name, values in facets().items():
-        for key in values:
-            yield "site.facet", {"facet": name, "key": key}
+        for key, (_label, listed) in values.items():
+            for page in range(1, page_count(len(listed)) + 1):
+                yield "site.facet", {"facet": name, "key": key, "page": page}
     for page in pages():
         yield "site.page", {"slug": page.slug}
         yield "site.page_en", {"slug": page.slug}
@@ -160,9 +164,38 @@ def home_en() -> str:
     )
 
 
-@bp.route("/cases/")
-def case_list() -> str:
-    return render_template("showcase/cases.html", lang="zh", shown=cases(), heading="所有案例")
+PAGE_SIZE = 20
+
+
+def page_count(total: int) -> int:
+    size: int = current_app.config.get("SHOWCASE_PAGE_SIZE", PAGE_SIZE)
+    return max(1, -(-total // size))
+
+
+def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, **values: str) -> str:
+    """One page of a listing. Pages are paths (/cases/page/2/), so every page is a file
+    of the frozen site; page 1 is the listing's own address."""
+    size: int = current_app.config.get("SHOWCASE_PAGE_SIZE", PAGE_SIZE)
+    pages = page_count(len(shown))
+    if not 1 <= page <= pages:
+        abort(404)
+    return render_template(
+        "showcase/cases.html",
+        lang="zh",
+        shown=shown[(page - 1) * size : page * size],
+        total=len(shown),
+        heading=heading,
+        page=page,
+        pages=pages,
+        endpoint=endpoint,
+        values=values,
+    )
+
+
+@bp.route("/cases/", defaults={"page": 1})
+@bp.route("/cases/page/<int:page>/")
+def case_list(page: int) -> str:
+    return _listing(cases(), "所有案例", page, "site.case_list")
 
 
 def _case_page(slug: str, lang: str) -> str:
@@ -244,10 +277,11 @@ def facets() -> dict[str, dict[str, tuple[str, list[Shown]]]]:
     return found
 
 
-@bp.route("/<any(county, region, strategy, type, year):facet>/<key>/")
-def facet(facet: str, key: str) -> str:
+@bp.route("/<any(county, region, strategy, type, year):facet>/<key>/", defaults={"page": 1})
+@bp.route("/<any(county, region, strategy, type, year):facet>/<key>/page/<int:page>/")
+def facet(facet: str, key: str, page: int) -> str:
     label, shown = facets()[facet].get(key) or abort(404)
-    return render_template("showcase/cases.html", lang="zh", shown=shown, heading=label)
+    return _listing(shown, label, page, "site.facet", facet=facet, key=key)
 
 
 # The open data's columns, in order, with what each means (shown on the data page).
@@ -330,6 +364,28 @@ def data_csv() -> Response:
     writer.writeheader()
     writer.writerows(records())
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+
+
+# Not in every system's MIME table; the freezer checks a file's type against its name.
+mimetypes.add_type("application/geo+json", ".geojson")
+
+
+@bp.route("/data/cases.geojson")
+def data_geojson() -> Response:
+    """One point per case, at a point inside its lead township (from the map's geometry),
+    with the same properties as cases.json; coordinates are WGS 84 longitude, latitude."""
+    geometry = mapsvg.load_map()
+    features = [
+        {
+            "type": "Feature",
+            "id": record["slug"],
+            "geometry": {"type": "Point", "coordinates": list(mapsvg.lonlat(geometry, record["township_code"]))},
+            "properties": record,
+        }
+        for record in records()
+    ]
+    body = {"type": "FeatureCollection", "features": features}
+    return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/geo+json")
 
 
 @bp.route("/feed.xml")
