@@ -76,12 +76,12 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         changed = max(shown.changed, site_changed)
         yield "site.case", {"slug": shown.case.slug}, changed
         yield "site.case_en", {"slug": shown.case.slug}, changed
-    for page in range(2, page_count(len(cases())) + 1):
-        yield "site.case_list", {"page": page}
+    for number in range(2, page_count(len(cases())) + 1):
+        yield "site.case_list", {"page": number}
     for name, values in facets().items():
         for key, (_label, listed) in values.items():
-            for page in range(1, page_count(len(listed)) + 1):
-                yield "site.facet", {"facet": name, "key": key, "page": page}
+            for number in range(1, page_count(len(listed)) + 1):
+                yield "site.facet", {"facet": name, "key": key, "page": number}
     for page in pages():
         yield "site.page", {"slug": page.slug}
         yield "site.page_en", {"slug": page.slug}
