@@ -20,6 +20,19 @@ from tests.documents import complete_document
 PortalPage = tuple[str, str | None, str]
 
 
+def draft(portal: Portal, title: str) -> int:
+    """A new empty draft of the demo's 埔里鎮 township; its id."""
+    with portal.app.app_context():
+        session = db.session()
+        author = session.scalar(select(User).where(User.email == TOWNSHIP))
+        assert author is not None
+        proposal = operations.create_proposal(
+            session, author, cycle="2026", proposal_type=ProposalType.TOWNSHIP, lead_township_code=PULI, title=title
+        )
+        session.commit()
+        return proposal.id
+
+
 def portal_pages(portal: Portal) -> list[PortalPage]:
     """Two fresh drafts (one complete, one empty) and the demo's proposals give every
     page type its realistic content."""

@@ -3,16 +3,19 @@ critical violation. And one wizard step completed with the keyboard alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import AXE, Portal, Showcase, screenshot
-from tests.browser.pages import SHOWCASE_PAGES, Sessions, portal_pages
+from tests.browser.pages import SHOWCASE_PAGES, Sessions, draft, portal_pages
+from tests.browser.people import TOWNSHIP, flash
 
 BLOCKING = ("serious", "critical")
+# The focus ring of portal.css (:focus-visible, --focus: #b34100).
+FOCUS_OUTLINE = "solid 3px rgb(179, 65, 0)"
 
 
 def axe_violations(page: Page) -> list[str]:
@@ -63,7 +66,7 @@ def test_every_showcase_page_type_has_no_serious_accessibility_violation(page: P
 
 def test_a_page_with_errors_has_no_serious_accessibility_violation(sessions: Sessions, portal: Portal) -> None:
     """The error summary and the fields marked invalid after a bad save."""
-    page = sessions.page("township-10008020@demo.example.org")
+    page = sessions.page(TOWNSHIP)
     page.goto(portal.url + "/proposals/new")
     page.get_by_label("提案名稱").fill("國" * 41)
     page.get_by_role("button", name="建立草稿").click()
@@ -71,3 +74,59 @@ def test_a_page_with_errors_has_no_serious_accessibility_violation(sessions: Ses
     screenshot(page, "desktop-portal-form-errors")
 
     assert axe_violations(page) == []
+
+
+def focused(page: Page) -> dict[str, str]:
+    """The focused element: its tag, id, text and the outline drawn around it."""
+    result: dict[str, str] = page.evaluate(
+        """() => {
+          const el = document.activeElement;
+          const style = getComputedStyle(el);
+          return {tag: el.tagName.toLowerCase(), id: el.id, text: (el.innerText || "").trim(),
+                  outline: style.outlineStyle + " " + style.outlineWidth + " " + style.outlineColor};
+        }"""
+    )
+    return result
+
+
+def tab_to(page: Page, condition: Callable[[dict[str, str]], bool], limit: int = 60) -> list[dict[str, str]]:
+    """Press Tab until the focused element meets `condition`; every stop on the way."""
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stops.append(focused(page))
+        if condition(stops[-1]):
+            return stops
+    raise AssertionError(f"never reached by Tab: {[(s['tag'], s['id'], s['text'][:20]) for s in stops]}")
+
+
+def test_a_wizard_step_is_completed_with_the_keyboard_alone(sessions: Sessions, portal: Portal) -> None:
+    page = sessions.page(TOWNSHIP)
+    number = draft(portal, "鍵盤操作測試計畫")
+    page.goto(f"{portal.url}/proposals/{number}/edit/dna")
+
+    # Tab from the top of the page: skip link first, every stop visibly outlined.
+    stops = tab_to(page, lambda el: el["id"] == "summary")
+    assert stops[0]["text"] == "跳到主要內容"
+    assert all(stop["outline"] == FOCUS_OUTLINE for stop in stops), stops
+    page.keyboard.type("國" * 201)
+    tab_to(page, lambda el: el["id"] == "items_people", limit=3)
+    page.keyboard.type("返鄉青年")
+    tab_to(page, lambda el: el["tag"] == "button" and el["text"] == "儲存")
+    page.keyboard.press("Enter")
+
+    # Too long: the error summary links to the field, and following it focuses the field.
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("請修正以下欄位")
+    expect(page.get_by_label("人（人物、族群、社群）")).to_have_value("返鄉青年")
+    page.keyboard.press("Tab")  # from the top again: the page was reloaded
+    tab_to(page, lambda el: el["text"].startswith("DNA 摘要："))
+    page.keyboard.press("Enter")
+    assert focused(page)["id"] == "summary"
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type("埔里位居臺灣地理中心。")
+    tab_to(page, lambda el: el["tag"] == "button" and el["text"] == "儲存")
+    page.keyboard.press("Space")
+    assert flash(page) == "已儲存「我的DNA」。"
+    expect(page.get_by_label("DNA 摘要")).to_have_value("埔里位居臺灣地理中心。")

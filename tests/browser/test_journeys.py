@@ -170,3 +170,33 @@ def test_wizard_without_javascript(browser: Browser, portal: Portal) -> None:
         write_and_submit(context.new_page(), portal.url, "埔里無腳本測試計畫", shots="nojs")
     finally:
         context.close()
+
+
+def test_wizard_on_a_phone(browser: Browser, portal: Portal) -> None:
+    """Township staff fill sections on a phone: every page fits the screen's width."""
+    context = open_context(browser, phone=True)
+    try:
+        page = context.new_page()
+        login(page, portal.url, TOWNSHIP)
+        people.start_proposal(page, portal.url, "埔里手機填寫測試計畫")
+        widths = {"task-list": fits(page, "phone-task-list")}
+        people.open_task(page, "基本資料")
+        widths["basics"] = fits(page, "phone-wizard-basics")
+        people.fill_basics(page)
+        people.fill_dna(page)
+        people.fill_stakeholders(page)
+        widths["stakeholders"] = fits(page, "phone-wizard-stakeholders")
+        page.get_by_role("link", name="檢查並送出").first.click()
+        widths["check"] = fits(page, "phone-check")
+        page.get_by_role("link", name="預覽一頁式簡報").click()
+        widths["brief"] = fits(page, "phone-brief")
+
+        assert widths == dict.fromkeys(widths, True)
+    finally:
+        context.close()
+
+
+def fits(page: Page, shot: str) -> bool:
+    """Screenshot the page; True when nothing makes it wider than the screen."""
+    screenshot(page, shot)
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
