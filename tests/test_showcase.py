@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from portal import db
 from portal.config import PROJECT_ROOT
 from portal.showcase import create_showcase_app
 from portal.showcase.build import BuildSummary, build
 from portal.showcase.cases import load_priority
 from portal.showcase.content import ContentError, load_page
 from portal.snapshot import SnapshotError
+from tests.conftest import make_app
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -232,12 +234,22 @@ CHISHANG_STRATEGIES = ["brand", "hometown_investment", "ministry_resources", "so
 PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "（內部）", "建議補充營運收支"]
 
 
-@pytest.fixture
-def published(app: Flask, tmp_path: Path) -> Path:
-    """The demo's two published cases, written by the real publish step."""
+@pytest.fixture(scope="module")
+def demo_cases(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
+    """The demo's two published cases, written once by the real publish step."""
+    folder = tmp_path_factory.mktemp("demo")
+    (folder / "portal.db").write_bytes(template_db.read_bytes())
+    app = make_app(folder)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    return tmp_path / "proposals"
+    db.database(app).engine.dispose()
+    return folder / "proposals"
+
+
+@pytest.fixture
+def published(demo_cases: Path, tmp_path: Path) -> Path:
+    """A copy of the demo's case files for one test to build (and change)."""
+    return Path(shutil.copytree(demo_cases, tmp_path / "proposals", copy_function=shutil.copy2))
 
 
 def test_demo_cases_build_into_case_pages_with_every_section(published: Path, tmp_path: Path, content: Path) -> None:
