@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import operations, publish, review, snapshot
+from portal.config import PROJECT_ROOT
 from portal.db.models import Proposal, ReviewAssignment
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
@@ -239,6 +241,32 @@ def test_published_file_holds_no_private_field(desk: Desk) -> None:
     private += [person.name for person in people] + [person.email for person in people]
     assert [value for value in private if value in text] == []
     assert "@" not in text
+
+
+def test_no_private_field_reaches_the_built_showcase(desk: Desk, tmp_path: Path) -> None:
+    """End to end: sentinels in every private place, the case published and the showcase
+    rebuilt through the admin's button; no built file (pages, feed, data, search index
+    text) carries any of them."""
+    proposal = desk.approved()
+    desk.move(proposal, "publish")
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content", dirs_exist_ok=True)
+    token = desk.browser.csrf("/admin/showcase")
+    desk.browser.client.post("/admin/showcase/rebuild", data={"csrf_token": token})
+
+    build_dir = tmp_path / "build"
+    case_page = build_dir / "cases" / f"puli-township-{proposal.id}" / "index.html"
+    assert TITLE in case_page.read_text("utf-8")
+    people = [desk.township, desk.county, desk.admin, *desk.reviewers]
+    private = [*CONTACT.values(), INTERNAL, TO_TOWNSHIP, REASONS, *REVIEWER_NAMES]
+    private += [person.name for person in people] + [person.email for person in people]
+    leaks = {
+        (str(path.relative_to(build_dir)), value)
+        for path in build_dir.rglob("*")
+        if path.is_file() and path.suffix in {".html", ".xml", ".txt", ".json", ".csv", ".geojson"}
+        for value in private
+        if value in path.read_text("utf-8")
+    }
+    assert leaks == set()
 
 
 def test_unpublish_removes_the_file(desk: Desk) -> None:
