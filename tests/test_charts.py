@@ -31,7 +31,7 @@ def test_bar_chart_escapes_labels_and_shortens_long_ones() -> None:
 
     assert "<script>" not in markup and "&lt;script&gt;" in markup
     labels = [t.text for t in parse(markup).iter(f"{SVG}text") if t.get("class") == "chart-label"]
-    assert labels == ["<script>", "一二三四五六七八九…"]
+    assert labels == ["<script>", "一二三四五六七…"]
 
 
 def test_empty_bar_chart_is_a_valid_svg_without_bars() -> None:
