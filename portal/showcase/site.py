@@ -492,28 +492,25 @@ def coverage(shown: list[Shown]) -> list[Coverage] | None:
     ]
 
 
-@bp.route("/statistics/")
-def statistics_page() -> str:
+def _statistics(lang: str) -> str:
     shown = cases()
     return render_template(
         "showcase/statistics.html",
-        lang="zh",
+        lang=lang,
         figures=figures(shown),
-        charts=statistics(shown, english=False),
+        charts=statistics(shown, english=lang == "en"),
         coverage=coverage(shown),
     )
+
+
+@bp.route("/statistics/")
+def statistics_page() -> str:
+    return _statistics("zh")
 
 
 @bp.route("/en/statistics/")
 def statistics_page_en() -> str:
-    shown = cases()
-    return render_template(
-        "showcase/statistics.html",
-        lang="en",
-        figures=figures(shown),
-        charts=statistics(shown, english=True),
-        coverage=coverage(shown),
-    )
+    return _statistics("en")
 
 
 @bp.route("/search/")
