@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from playwright.sync_api import Browser, BrowserContext, Page
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from portal import db, operations, wizard
 from portal.db.models import Programme, Proposal, Review, ReviewAssignment, User
@@ -39,8 +39,8 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
     with portal.app.app_context():
         session = db.session()
 
-        def one(query: object) -> int:
-            value = session.scalar(query)  # type: ignore[call-overload]
+        def one(query: Select[int]) -> int:
+            value = session.scalar(query)
             assert value is not None, query
             return int(value)
 
