@@ -54,6 +54,8 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "cases/index.html",
         "data/index.html",
         "en/about/index.html",
+        "en/browse/index.html",
+        "en/cases/index.html",
         "en/faq/index.html",
         "en/how-to-propose/index.html",
         "en/index.html",
@@ -65,7 +67,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "search/index.html",
         "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (26, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (28, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -94,7 +96,9 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/",
         "https://site.test/en/",
         "https://site.test/cases/",
+        "https://site.test/en/cases/",
         "https://site.test/browse/",
+        "https://site.test/en/browse/",
         "https://site.test/statistics/",
         "https://site.test/en/statistics/",
         "https://site.test/search/",
@@ -122,8 +126,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 26, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 24, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 28, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 26, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -330,7 +334,13 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "data/cases.geojson",
         "data/cases.json",
         "en/cases/chishang-rice-2026/index.html",
+        "en/cases/index.html",
+        "en/county/10014/index.html",
         "en/index.html",
+        "en/region/hualien-taitung/index.html",
+        *(f"en/strategy/{code}/index.html" for code in CHISHANG_STRATEGIES),
+        "en/type/township/index.html",
+        "en/year/2026/index.html",
         "feed.xml",
         "index.html",
         "region/hualien-taitung/index.html",
@@ -557,3 +567,19 @@ def test_listing_page_out_of_range_is_not_found(published: Path, content: Path) 
     missing = [client.get(path) for path in ["/cases/page/2/", "/cases/page/0/", "/county/10016/page/9/"]]
 
     assert [(r.status_code, "找不到這個頁面" in r.get_data(as_text=True)) for r in missing] == [(404, True)] * 3
+
+
+def test_english_listings_have_english_chrome_and_labels(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    county = (destination / "en/county/10016/index.html").read_text("utf-8")
+    region = (destination / "en/region/islands/index.html").read_text("utf-8")
+    browse = (destination / "en/browse/index.html").read_text("utf-8")
+    assert "<h1>Penghu County</h1>" in county and "<p>1 case</p>" in county
+    assert "Wang&#39;an: Island of Green Sea Turtles" in county
+    assert 'href="../../../county/10016/index.html" lang="zh-Hant-TW">中文</a>' in county
+    assert "<h1>Penghu, Kinmen and Matsu</h1>" in region
+    assert '<h2 id="facet-strategy">By strategy (the five arrows)</h2>' in browse
+    assert 'href="../strategy/brand/index.html">Brand building</a> (2)' in browse

@@ -44,8 +44,8 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
 
     html = response.get_data(as_text=True)
     [message] = flashes(html)
-    assert re.fullmatch(r"完成：寫入 26 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。", message), message
-    assert "26 個檔案，最後更新於" in html
+    assert re.fullmatch(r"完成：寫入 28 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。", message), message
+    assert "28 個檔案，最後更新於" in html
     assert (tmp_path / "build" / "index.html").is_file()
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))
     assert event.reason == message

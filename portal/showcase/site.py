@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from portal import text
 from portal.domain.brief import SOURCES as SOURCES_ZH
-from portal.reference import PRIORITY_KINDS
+from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
 from portal.showcase.cases import Shown, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
@@ -76,12 +76,13 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         changed = max(shown.changed, site_changed)
         yield "site.case", {"slug": shown.case.slug}, changed
         yield "site.case_en", {"slug": shown.case.slug}, changed
-    for number in range(2, page_count(len(cases())) + 1):
-        yield "site.case_list", {"page": number}
-    for name, values in facets().items():
-        for key, (_label, listed) in values.items():
-            for number in range(1, page_count(len(listed)) + 1):
-                yield "site.facet", {"facet": name, "key": key, "page": number}
+    for suffix in ("", "_en"):
+        for number in range(1, page_count(len(cases())) + 1):
+            yield f"site.case_list{suffix}", {"page": number}
+        for name, values in facets().items():
+            for key, (_label, listed) in values.items():
+                for number in range(1, page_count(len(listed)) + 1):
+                    yield f"site.facet{suffix}", {"facet": name, "key": key, "page": number}
     for page in pages():
         yield "site.page", {"slug": page.slug}
         yield "site.page_en", {"slug": page.slug}
@@ -172,7 +173,7 @@ def page_count(total: int) -> int:
     return max(1, -(-total // size))
 
 
-def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, **values: str) -> str:
+def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, lang: str = "zh", **values: str) -> str:
     """One page of a listing. Pages are paths (/cases/page/2/), so every page is a file
     of the frozen site; page 1 is the listing's own address."""
     size: int = current_app.config.get("SHOWCASE_PAGE_SIZE", PAGE_SIZE)
@@ -181,13 +182,14 @@ def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, **value
         abort(404)
     return render_template(
         "showcase/cases.html",
-        lang="zh",
+        lang=lang,
         shown=shown[(page - 1) * size : page * size],
         total=len(shown),
         heading=heading,
         page=page,
         pages=pages,
         endpoint=endpoint,
+        other=endpoint.removesuffix("_en") if lang == "en" else endpoint + "_en",
         values=values,
     )
 
@@ -196,6 +198,12 @@ def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, **value
 @bp.route("/cases/page/<int:page>/")
 def case_list(page: int) -> str:
     return _listing(cases(), "所有案例", page, "site.case_list")
+
+
+@bp.route("/en/cases/", defaults={"page": 1})
+@bp.route("/en/cases/page/<int:page>/")
+def case_list_en(page: int) -> str:
+    return _listing(cases(), "All cases", page, "site.case_list_en", lang="en")
 
 
 def _case_page(slug: str, lang: str) -> str:
@@ -253,9 +261,22 @@ STRATEGIES = {
 }
 
 
-def facets() -> dict[str, dict[str, tuple[str, list[Shown]]]]:
-    """Every way into the cases, each value with its label and its cases; only values
-    that have cases, so no empty page is built."""
+REGIONS_EN = {
+    "北北基宜": "Taipei, Keelung and Yilan",
+    "桃竹苗": "Taoyuan, Hsinchu and Miaoli",
+    "中彰投": "Taichung, Changhua and Nantou",
+    "雲嘉南": "Yunlin, Chiayi and Tainan",
+    "高高屏": "Kaohsiung and Pingtung",
+    "花東": "Hualien and Taitung",
+    "澎金馬": "Penghu, Kinmen and Matsu",
+}
+TYPES_EN = {"township": "Township", "regional": "Regional", "thematic": "Thematic"}
+STRATEGIES_EN = {row["code"]: row["name_en"] for row in read_csv("strategies.csv")}
+
+
+def facets(lang: str = "zh") -> dict[str, dict[str, tuple[str, list[Shown]]]]:
+    """Every way into the cases, each value with its label (in `lang`) and its cases;
+    only values that have cases, so no empty page is built."""
     found: dict[str, dict[str, tuple[str, list[Shown]]]] = {
         "county": {},
         "region": {},
@@ -263,14 +284,15 @@ def facets() -> dict[str, dict[str, tuple[str, list[Shown]]]]:
         "type": {},
         "year": {},
     }
+    en = lang == "en"
     for s in cases():
         c = s.case
         keys = [
-            ("county", c.county.code, c.county.name),
-            ("region", REGIONS.get(c.region, c.region), c.region),
-            ("type", c.type, TYPES[c.type]),
-            ("year", c.cycle, f"{c.cycle} 梯次"),
-            *(("strategy", code, STRATEGIES[code]) for code in c.strategies),
+            ("county", c.county.code, c.county.name_en if en else c.county.name),
+            ("region", REGIONS.get(c.region, c.region), REGIONS_EN.get(c.region, c.region) if en else c.region),
+            ("type", c.type, TYPES_EN[c.type] if en else TYPES[c.type]),
+            ("year", c.cycle, f"{c.cycle} cycle" if en else f"{c.cycle} 梯次"),
+            *(("strategy", code, STRATEGIES_EN[code] if en else STRATEGIES[code]) for code in c.strategies),
         ]
         for facet, key, label in keys:
             found[facet].setdefault(key, (label, []))[1].append(s)
@@ -282,6 +304,13 @@ def facets() -> dict[str, dict[str, tuple[str, list[Shown]]]]:
 def facet(facet: str, key: str, page: int) -> str:
     label, shown = facets()[facet].get(key) or abort(404)
     return _listing(shown, label, page, "site.facet", facet=facet, key=key)
+
+
+@bp.route("/en/<any(county, region, strategy, type, year):facet>/<key>/", defaults={"page": 1})
+@bp.route("/en/<any(county, region, strategy, type, year):facet>/<key>/page/<int:page>/")
+def facet_en(facet: str, key: str, page: int) -> str:
+    label, shown = facets("en")[facet].get(key) or abort(404)
+    return _listing(shown, label, page, "site.facet_en", lang="en", facet=facet, key=key)
 
 
 # The open data's columns, in order, with what each means (shown on the data page).
@@ -529,6 +558,11 @@ def browse() -> str:
     return render_template("showcase/browse.html", lang="zh", facets=facets())
 
 
+@bp.route("/en/browse/")
+def browse_en() -> str:
+    return render_template("showcase/browse.html", lang="en", facets=facets("en"))
+
+
 @bp.route("/<slug>/")
 def page(slug: str) -> str:
     return render_template("showcase/page.html", lang="zh", page=page_by_slug(slug))
@@ -554,7 +588,8 @@ def robots() -> Response:
 def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
     paths = (
-        ["/", "/en/", "/cases/", "/browse/", "/statistics/", "/en/statistics/", "/search/", "/en/search/", "/data/"]
+        ["/", "/en/", "/cases/", "/en/cases/", "/browse/", "/en/browse/", "/statistics/", "/en/statistics/"]
+        + ["/search/", "/en/search/", "/data/"]
         + [f"/{p.slug}/" for p in pages()]
         + [f"/en/{p.slug}/" for p in pages()]
     )
