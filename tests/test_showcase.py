@@ -583,3 +583,21 @@ def test_english_listings_have_english_chrome_and_labels(published: Path, tmp_pa
     assert "<h1>Penghu, Kinmen and Matsu</h1>" in region
     assert '<h2 id="facet-strategy">By strategy (the five arrows)</h2>' in browse
     assert 'href="../strategy/brand/index.html">Brand building</a> (2)' in browse
+
+
+def test_two_cases_with_one_slug_fail_the_build_naming_both_files(
+    published: Path, tmp_path: Path, content: Path
+) -> None:
+    destination = tmp_path / "site"
+    build(showcase(tmp_path, content), destination)
+    before = files(destination)
+    first = published / "2026" / "wangan-turtle-island-2026.md"
+    second = published / "2025" / "wangan-turtle-island-2026.md"
+    second.parent.mkdir()
+    second.write_text(first.read_text("utf-8").replace("cycle: '2026'", "cycle: '2025'"), "utf-8")
+
+    with pytest.raises(SnapshotError) as caught:
+        build(showcase(tmp_path, content), destination)
+
+    assert str(caught.value) == f"{first}：slug「wangan-turtle-island-2026」與 {second} 重複"
+    assert files(destination) == before
