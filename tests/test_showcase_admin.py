@@ -44,11 +44,12 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
 
     html = response.get_data(as_text=True)
     [message] = flashes(html)
-    assert re.fullmatch(r"完成：寫入 28 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。", message), message
+    summary = r"寫入 28 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。"
+    assert re.fullmatch("展示網站已重新產生：" + summary, message), message
     assert "28 個檔案，最後更新於" in html
     assert (tmp_path / "build" / "index.html").is_file()
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))
-    assert event.reason == message
+    assert event.reason == "完成：" + message.removeprefix("展示網站已重新產生：")
 
 
 def test_rebuild_without_csrf_changes_nothing(app: Flask, tmp_path: Path, make: Factory, auth: Auth) -> None:

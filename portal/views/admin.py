@@ -233,7 +233,7 @@ def showcase_rebuild() -> Response:
         return redirect(url_for(".showcase"))
     operations.audit(dbs, current_user, "showcase_rebuild", reason=summary.text)
     dbs.commit()
-    flash(summary.text, "success")
+    flash("展示網站已重新產生：" + summary.text.removeprefix("完成："), "success")
     return redirect(url_for(".showcase"))
 
 

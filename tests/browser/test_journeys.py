@@ -152,7 +152,7 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
     page.get_by_role("navigation", name="主選單").get_by_role("link", name="展示網站").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("公開展示網站")
     page.get_by_role("button", name="重新產生展示網站").click()
-    assert flash(page).startswith("完成：寫入")
+    assert flash(page).startswith("展示網站已重新產生：寫入")
     screenshot(page, "desktop-admin-showcase")
     logout(page)
     with StaticServer(portal.build_dir) as site:
