@@ -47,7 +47,7 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
     summary = r"寫入 28 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。"
     assert re.fullmatch("展示網站已重新產生：" + summary, message), message
     assert "28 個檔案，最後更新於" in html
-    assert (tmp_path / "build" / "index.html").is_file()
+    assert "預覽：" not in (tmp_path / "build" / "index.html").read_text("utf-8")
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))
     assert event.reason == "完成：" + message.removeprefix("展示網站已重新產生：")
 
@@ -109,6 +109,7 @@ def test_preview_serves_the_showcase_with_links_kept_inside_the_preview(
     assert 'href="/admin/showcase/preview/static/css/portal.css"' in html
     assert 'href="/admin/showcase/preview/faq/"' in html
     assert home.headers["X-Robots-Tag"] == "noindex"
+    assert '預覽：依目前的案例檔即時顯示，尚未公開。<a href="/admin/showcase">回到公開展示網站管理</a>' in html
     assert "<h2>誰可以提案？</h2>" in faq.get_data(as_text=True)
     assert (css.status_code, css.mimetype) == (200, "text/css")
     assert (missing.status_code, "找不到這個頁面" in missing.get_data(as_text=True)) == (404, True)

@@ -244,7 +244,12 @@ def showcase_preview(path: str) -> Response | tuple[str, int]:
     showcase app answers the request under this prefix, so its links stay in the preview."""
     try:
         site = create_showcase_app(
-            {**showcase_config(current_app.config), "TRAP_HTTP_EXCEPTIONS": False, "PROPAGATE_EXCEPTIONS": False}
+            {
+                **showcase_config(current_app.config),
+                "TRAP_HTTP_EXCEPTIONS": False,
+                "PROPAGATE_EXCEPTIONS": False,
+                "SHOWCASE_PREVIEW_OF": url_for(".showcase"),
+            }
         )
     except (ContentError, SnapshotError) as error:
         return render_template("admin/showcase_error.html", error=error), 500
