@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -20,6 +21,9 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Playwrigh
 from portal import db
 from portal.config import PROJECT_ROOT
 from tests.browser.servers import LiveServer, StaticServer, freeze_demo, seeded_folder
+
+if TYPE_CHECKING:
+    from tests.browser.pages import Sessions
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -163,3 +167,14 @@ def showcase(tmp_path_factory: pytest.TempPathFactory, template_db: Path, _prere
     build_dir = freeze_demo(tmp_path_factory.mktemp("showcase"), template_db)
     with StaticServer(build_dir) as server:
         yield Showcase(build_dir=build_dir, url=server.url)
+
+
+@pytest.fixture(scope="module")
+def sessions(browser: Browser, portal: Portal) -> Iterator[Sessions]:
+    """Signed-in browser contexts, one per account, shared by a module's tests."""
+    from tests.browser.pages import Sessions  # pages.py imports this module
+
+    signed_in = Sessions(browser, portal)
+    yield signed_in
+    for context in signed_in.contexts.values():
+        context.close()

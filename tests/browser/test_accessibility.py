@@ -3,11 +3,10 @@ critical violation. And one wizard step completed with the keyboard alone."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import AXE, Portal, Showcase, screenshot
 from tests.browser.pages import SHOWCASE_PAGES, Sessions, draft, portal_pages
@@ -29,14 +28,6 @@ def axe_violations(page: Page) -> list[str]:
         if rule["impact"] in BLOCKING
         for node in rule["nodes"]
     ]
-
-
-@pytest.fixture(scope="module")
-def sessions(browser: Browser, portal: Portal) -> Iterator[Sessions]:
-    signed_in = Sessions(browser, portal)
-    yield signed_in
-    for context in signed_in.contexts.values():
-        context.close()
 
 
 def test_every_portal_page_type_has_no_serious_accessibility_violation(sessions: Sessions, portal: Portal) -> None:

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-import pytest
-from playwright.sync_api import Browser
 
 from tests.browser.conftest import VNU, Portal, Showcase
 from tests.browser.pages import Sessions, portal_pages
@@ -49,14 +45,6 @@ def nu_errors(root: Path, files: list[Path]) -> list[str]:
         for m in report["messages"]
         if m["type"] in ("error", "non-document-error")
     ]
-
-
-@pytest.fixture(scope="module")
-def sessions(browser: Browser, portal: Portal) -> Iterator[Sessions]:
-    signed_in = Sessions(browser, portal)
-    yield signed_in
-    for context in signed_in.contexts.values():
-        context.close()
 
 
 def test_showcase_and_portal_pages_are_valid_html(
