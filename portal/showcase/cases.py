@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from portal import text
@@ -35,10 +36,16 @@ def _rendered(case: Case) -> dict[str, str]:
     return html
 
 
+@cache
+def township_codes() -> frozenset[str]:
+    """The 368 official township codes, read once."""
+    return frozenset(row["code"] for row in read_csv("townships.csv"))
+
+
 def load_cases(folder: Path) -> list[Shown]:
     """Every `<cycle>/<slug>.md` under `folder`, newest publication first. Raises
     SnapshotError naming the file for a bad file, an unknown township or a repeated slug."""
-    townships = {row["code"] for row in read_csv("townships.csv")}
+    townships = township_codes()
     seen: dict[str, Path] = {}
     shown = []
     for path in sorted(folder.glob("*/*.md")):
@@ -63,7 +70,7 @@ def load_priority(folder: Path) -> dict[str, str] | None:
     path = folder / PRIORITY_FILE
     if not path.is_file():
         return None
-    townships = {row["code"] for row in read_csv("townships.csv")}
+    townships = township_codes()
     try:
         reader = csv.DictReader(io.StringIO(path.read_text("utf-8-sig")))
     except UnicodeDecodeError as exc:

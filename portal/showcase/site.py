@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
     app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]))
     app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
+    app.extensions["showcase.facets"] = {lang: _facets(app.extensions["showcase.cases"], lang) for lang in LANGUAGES}
     app.register_blueprint(bp)
     app.register_error_handler(404, not_found)
     app.jinja_env.filters["safe_page"] = text.cached
@@ -139,30 +140,26 @@ def taiwan_map(lang: str) -> Markup:
     return Markup(mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, names))
 
 
-@bp.route("/")
-def home() -> str:
+def _home(lang: str) -> str:
     shown = cases()
     return render_template(
         "showcase/home.html",
-        lang="zh",
-        intro=page_by_slug("about") if _has("about") else None,
+        lang=lang,
+        intro=page_by_slug("about") if lang == "zh" and _has("about") else None,
         figures=figures(shown),
         latest=shown[:6],
-        taiwan_map=taiwan_map("zh"),
+        taiwan_map=taiwan_map(lang),
     )
+
+
+@bp.route("/")
+def home() -> str:
+    return _home("zh")
 
 
 @bp.route("/en/")
 def home_en() -> str:
-    shown = cases()
-    return render_template(
-        "showcase/home.html",
-        lang="en",
-        intro=None,
-        figures=figures(shown),
-        latest=shown[:6],
-        taiwan_map=taiwan_map("en"),
-    )
+    return _home("en")
 
 
 PAGE_SIZE = 20
@@ -274,10 +271,19 @@ TYPES_EN = {"township": "Township", "regional": "Regional", "thematic": "Themati
 STRATEGIES_EN = {row["code"]: row["name_en"] for row in read_csv("strategies.csv")}
 
 
-def facets(lang: str = "zh") -> dict[str, dict[str, tuple[str, list[Shown]]]]:
+Facets = dict[str, dict[str, tuple[str, list[Shown]]]]
+
+
+def facets(lang: str = "zh") -> Facets:
+    """Every way into the cases (worked out once, when the app starts)."""
+    loaded: dict[str, Facets] = current_app.extensions["showcase.facets"]
+    return loaded[lang]
+
+
+def _facets(shown: list[Shown], lang: str) -> Facets:
     """Every way into the cases, each value with its label (in `lang`) and its cases;
     only values that have cases, so no empty page is built."""
-    found: dict[str, dict[str, tuple[str, list[Shown]]]] = {
+    found: Facets = {
         "county": {},
         "region": {},
         "strategy": {},
@@ -285,7 +291,7 @@ def facets(lang: str = "zh") -> dict[str, dict[str, tuple[str, list[Shown]]]]:
         "year": {},
     }
     en = lang == "en"
-    for s in cases():
+    for s in shown:
         c = s.case
         keys = [
             ("county", c.county.code, c.county.name_en if en else c.county.name),
