@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
@@ -237,20 +237,42 @@ def showcase_rebuild() -> Response:
     return redirect(url_for(".showcase"))
 
 
+FilesState = tuple[tuple[str, int, int], ...]
+
+
+def _files_state(*folders: Path) -> FilesState:
+    """Name, modification time and size of every file under the folders."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                stat = path.stat()
+                found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
+def _preview_site() -> Flask:
+    """The showcase app for the preview, made again only when a case file or site page
+    changed: loading it reads and renders every case, too much for each page view."""
+    config = showcase_config(current_app.config)
+    state = _files_state(Path(config["PROPOSALS_DIR"]), Path(config["CONTENT_DIR"]))
+    cached: tuple[FilesState, Flask] | None = current_app.extensions.get("showcase.preview")
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    # Errors become pages here (a 404 of the showcase is its own 404 page), not exceptions.
+    errors = {"TRAP_HTTP_EXCEPTIONS": False, "PROPAGATE_EXCEPTIONS": False}
+    site = create_showcase_app({**config, **errors, "SHOWCASE_PREVIEW_OF": url_for(".showcase")})
+    current_app.extensions["showcase.preview"] = (state, site)
+    return site
+
+
 @bp.route("/showcase/preview/", defaults={"path": ""})
 @bp.route("/showcase/preview/<path:path>")
 def showcase_preview(path: str) -> Response | tuple[str, int]:
     """The showcase as it would be built now, straight from proposals/ and content/: the
     showcase app answers the request under this prefix, so its links stay in the preview."""
     try:
-        site = create_showcase_app(
-            {
-                **showcase_config(current_app.config),
-                "TRAP_HTTP_EXCEPTIONS": False,
-                "PROPAGATE_EXCEPTIONS": False,
-                "SHOWCASE_PREVIEW_OF": url_for(".showcase"),
-            }
-        )
+        site = _preview_site()
     except (ContentError, SnapshotError) as error:
         return render_template("admin/showcase_error.html", error=error), 500
     environ = dict(request.environ)
