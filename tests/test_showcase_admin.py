@@ -18,14 +18,11 @@ from portal.domain.roles import Role
 from portal.showcase.cases import PRIORITY_FILE
 from portal.showcase.rebuild import export_priority
 from tests.conftest import PULI, Auth, Factory
+from tests.test_wizard import flashes
 
 
 def copy_content(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content", dirs_exist_ok=True)
-
-
-def flashes(html: str) -> list[str]:
-    return re.findall(r'<span class="flash-text">([^<]*)</span>', html)
 
 
 def as_admin(make: Factory, auth: Auth) -> None:
@@ -43,7 +40,8 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
     response = client.post("/admin/showcase/rebuild", data={"csrf_token": token}, follow_redirects=True)
 
     html = response.get_data(as_text=True)
-    [message] = flashes(html)
+    [(kind, message)] = flashes(html)
+    assert kind == "success"
     summary = r"寫入 28 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。"
     assert re.fullmatch("展示網站已重新產生：" + summary, message), message
     assert "28 個檔案，最後更新於" in html
@@ -76,8 +74,11 @@ def test_failed_rebuild_names_the_file_and_keeps_the_public_site(
     response = auth.client.post("/admin/showcase/rebuild", data={"csrf_token": token}, follow_redirects=True)
 
     assert flashes(response.get_data(as_text=True)) == [
-        f"展示網站沒有更新：{bad}：內容含有 HTML 標籤，網站頁面只能使用 Markdown。"
-        "請修正這個檔案後再試；公開網站維持原狀。"
+        (
+            "error",
+            f"展示網站沒有更新：{bad}：內容含有 HTML 標籤，網站頁面只能使用 Markdown。"
+            "請修正這個檔案後再試；公開網站維持原狀。",
+        )
     ]
     assert (tmp_path / "build" / "index.html").read_text("utf-8") == "舊網站"
     assert list(session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))) == []
@@ -114,6 +115,18 @@ def test_preview_serves_the_showcase_with_links_kept_inside_the_preview(
     assert (css.status_code, css.mimetype) == (200, "text/css")
     assert (missing.status_code, "找不到這個頁面" in missing.get_data(as_text=True)) == (404, True)
     assert not (tmp_path / "build").exists()
+
+
+def test_preview_follows_a_changed_site_page(app: Flask, tmp_path: Path, make: Factory, auth: Auth) -> None:
+    copy_content(tmp_path)
+    as_admin(make, auth)
+    before = auth.client.get("/admin/showcase/preview/faq/").get_data(as_text=True)
+    faq = tmp_path / "content" / "faq.md"
+    faq.write_text(faq.read_text("utf-8") + "\n## 預覽中的新問題\n\n新的回答。\n", "utf-8")
+
+    after = auth.client.get("/admin/showcase/preview/faq/").get_data(as_text=True)
+
+    assert ("<h2>預覽中的新問題</h2>" in before, "<h2>預覽中的新問題</h2>" in after) == (False, True)
 
 
 def test_preview_of_a_bad_file_explains_instead_of_failing(
