@@ -25,6 +25,7 @@ from portal.db.models import (
     Proposal,
     Review,
     ReviewAssignment,
+    Revision,
     User,
 )
 from portal.domain import permissions as perm
@@ -252,12 +253,17 @@ def current_reviews(session: Session, proposal: Proposal) -> list[Review]:
 
 
 def round_reviews(session: Session, cycle: str) -> list[Review]:
-    """Each proposal's reviews of its current revision, for every proposal of the round."""
-    proposals = session.scalars(select(Proposal).where(Proposal.cycle == cycle, Proposal.revision_count > 0))
-    reviews: list[Review] = []
-    for proposal in proposals:
-        reviews += current_reviews(session, proposal)
-    return reviews
+    """Each proposal's reviews of its current revision, for every proposal of the round,
+    in one query: the current revision is the one numbered `revision_count`."""
+    return list(
+        session.scalars(
+            select(Review)
+            .join(Revision, Review.revision_id == Revision.id)
+            .join(Proposal, Revision.proposal_id == Proposal.id)
+            .where(Proposal.cycle == cycle, Revision.number == Proposal.revision_count)
+            .order_by(Proposal.id, Review.id)
+        )
+    )
 
 
 # --- decisions -----------------------------------------------------------------------------

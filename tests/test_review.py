@@ -787,6 +787,9 @@ def test_revision_loop_reviewer_sees_the_diff_and_scores_v2(world: Round, sessio
         (v2.id, reviewer.id, scores(4, 4, 4)),
     ]
     assert (reviews[0].id, reviews[0].revision_id, reviews[0].scores, reviews[0].submitted_at) == v1_before
+    # The round's ranking counts only the current revision's reviews.
+    current = [(r.revision_id, r.scores) for r in review.round_reviews(session, CYCLE) if r.proposal_id == proposal.id]
+    assert current == [(v2.id, scores(4, 4, 4))]
 
 
 def test_assign_page_moves_a_resubmitted_proposal_back_into_review_with_its_panel(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -161,7 +162,8 @@ def manage() -> str:
             .order_by(Proposal.id)
         )
     )
-    progress = {p.id: (len(review.current_reviews(dbs, p)), len(p.reviewer_ids)) for p in proposals}
+    scored = Counter(r.proposal_id for r in review.round_reviews(dbs, cycle))
+    progress = {p.id: (scored[p.id], len(p.reviewer_ids)) for p in proposals}
     reviewers = list(dbs.scalars(select(User).where(User.role == Role.REVIEWER).order_by(User.id)))
     load = review.open_load(dbs)
     conflicts = list(dbs.scalars(select(Conflict).order_by(Conflict.id)))
@@ -169,7 +171,7 @@ def manage() -> str:
     places |= {
         t.code: t.full_name for t in dbs.scalars(select(Township).where(Township.code.in_([c.code for c in conflicts])))
     }
-    titles = {str(p.id): p.title for p in dbs.scalars(select(Proposal))}
+    titles = {str(pid): title for pid, title in dbs.execute(select(Proposal.id, Proposal.title))}
     return render_template(
         "review/manage.html",
         cycle=cycle,
