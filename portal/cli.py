@@ -9,11 +9,15 @@ from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from portal import accounts, db, operations, publish, reference
+from portal import accounts, db, operations, publish
+from portal.cli_error import CliError
 from portal.db import migrate
 from portal.db.models import User
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
+from portal.mail import notifications_group
+from portal.rebuild import freeze_command, rebuild
+from portal.reference import store as reference_store
 
 
 def main() -> None:
@@ -27,10 +31,8 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    # Imported here: both modules import CliError from this one.
-    from portal.mail import notifications_group
-    from portal.showcase.commands import freeze_command
-
+    """Register every command group with `portal`, the way blueprints are registered:
+    each capability's module defines its commands, this is the one list of them."""
     app.cli.add_command(init_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(publish_command)
@@ -40,23 +42,16 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(freeze_command)
 
 
-class CliError(click.ClickException):
-    """A refused command: the message in Chinese on stderr, exit code 1."""
-
-    def show(self, file: object = None) -> None:
-        click.echo(f"錯誤：{self.format_message()}", err=True)
-
-
 def _fail(message: str) -> CliError:
     return CliError(message)
 
 
-def initialise() -> reference.LoadSummary:
+def initialise() -> reference_store.LoadSummary:
     """Create or upgrade the schema and load the shipped reference data."""
     engine = db.database().engine
     migrate.upgrade(engine)
     dbs = db.session()
-    summary = reference.load(dbs)
+    summary = reference_store.load(dbs)
     dbs.commit()
     return summary
 
@@ -92,8 +87,6 @@ def demo_command() -> None:
     for login in logins:
         click.echo(f"  {login.role.label:<10} {login.email:<40} {login.password}  {login.scope}")
     click.echo(f"請開啟 {current_app.config['BASE_URL']} 登入。")
-    from portal.showcase.rebuild import rebuild
-
     destination = Path(current_app.config["BUILD_DIR"])
     summary = rebuild(dbs, current_app.config)
     click.echo(f"公開展示網站：{summary.text}")
@@ -230,13 +223,13 @@ def import_priority(path: Path) -> None:
     """匯入國發會地方創生優先推動地區名單（CSV：code,kind），整批取代舊名單。"""
     dbs = db.session()
     try:
-        count = reference.import_priority(dbs, path)
-    except reference.ReferenceImportError as error:
+        count = reference_store.import_priority(dbs, path)
+    except reference_store.ReferenceImportError as error:
         dbs.rollback()
         raise _fail(str(error)) from error
     operations.audit(dbs, None, "priority_import", reason=f"{path.name}：{count} 筆")
     dbs.commit()
-    status = reference.priority_status(dbs)
+    status = reference_store.priority_status(dbs)
     detail = "、".join(f"{kind} {n}" for kind, n in sorted(status.items()))
     click.echo(f"已匯入 {count} 個優先推動地區（{detail}）。")
 
@@ -257,7 +250,7 @@ def reference_status() -> None:
     }
     for label, model in counts.items():
         click.echo(f"{label}：{dbs.scalar(select(func.count()).select_from(model))}")
-    status = reference.priority_status(dbs)
+    status = reference_store.priority_status(dbs)
     if status:
         detail = "、".join(f"{kind} {n}" for kind, n in sorted(status.items()))
         click.echo(f"優先推動地區：已匯入 {sum(status.values())} 個（{detail}）")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from portal import db
-from portal.cli import CliError
+from portal.cli_error import CliError
 from portal.config import ConfigError
 from portal.db.models import OutboxMessage, utcnow
 

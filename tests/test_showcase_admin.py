@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from portal.config import PROJECT_ROOT
 from portal.db.models import AuditEvent, PriorityArea
 from portal.domain.roles import Role
+from portal.rebuild import export_priority
 from portal.showcase.cases import PRIORITY_FILE
-from portal.showcase.rebuild import export_priority
 from tests.conftest import PULI, Auth, Factory
 from tests.test_wizard import flashes
 

@@ -10,16 +10,17 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
-from portal import accounts, db, operations, reference
+from portal import accounts, db, operations
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.forms import PortalForm, choices
 from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserForm
+from portal.rebuild import rebuild, showcase_config
+from portal.reference import store as reference_store
 from portal.showcase import create_showcase_app
 from portal.showcase.content import ContentError
-from portal.showcase.rebuild import rebuild, showcase_config
 from portal.snapshot import SnapshotError
 from portal.views import require_admin
 
@@ -152,7 +153,7 @@ def reference_data() -> str:
         "admin/reference.html",
         counties=counties,
         township_total=sum(len(c.townships) for c in counties),
-        priority=reference.priority_status(dbs),
+        priority=reference_store.priority_status(dbs),
         programmes=programmes,
         form=ProgrammeForm(formdata=None),
     )

@@ -1,0 +1,129 @@
+"""Loading the reference data into the portal's database. Loading is idempotent: rows
+are inserted or corrected, never duplicated."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from portal.db.models import County, PriorityArea, Programme, Region, Strategy, Township
+from portal.reference import PRIORITY_KINDS, read_csv
+
+
+@dataclass
+class LoadSummary:
+    regions: int
+    counties: int
+    townships: int
+    strategies: int
+    programmes_added: int
+
+
+def load(session: Session) -> LoadSummary:
+    """Insert or update the shipped reference rows. Programmes are only ever added,
+    because admins edit them in the portal and a reload must not undo their edits."""
+    regions: dict[str, Region] = {r.name: r for r in session.scalars(select(Region))}
+    counties = {c.code: c for c in session.scalars(select(County))}
+    for position, row in enumerate(read_csv("regions.csv")):
+        region = regions.get(row["region"])
+        if region is None:
+            region = regions[row["region"]] = Region(name=row["region"], position=len(regions))
+            session.add(region)
+        county = counties.get(row["county_code"]) or County(code=row["county_code"])
+        county.name_zh, county.name_en = row["county_zh"], row["county_en"]
+        county.kind, county.position, county.region = row["county_type"], position, region
+        session.add(county)
+        counties[county.code] = county
+    session.flush()
+    by_name = {c.name_zh: c for c in counties.values()}
+    townships = {t.code: t for t in session.scalars(select(Township))}
+    for row in read_csv("townships.csv"):
+        township = townships.get(row["code"]) or Township(code=row["code"])
+        township.county_code = by_name[row["county_zh"]].code
+        township.name_zh, township.name_en = row["township_zh"], row["township_en"]
+        township.zip, township.kind = row["zip"], row["type"]
+        session.add(township)
+    strategies = {s.code: s for s in session.scalars(select(Strategy))}
+    for position, row in enumerate(read_csv("strategies.csv")):
+        strategy = strategies.get(row["code"]) or Strategy(code=row["code"])
+        strategy.name_zh, strategy.name_en = row["name_zh"], row["name_en"]
+        strategy.description, strategy.position = row["description"], position
+        session.add(strategy)
+    # Shipped rows are recognised by the key they were seeded with, not by their
+    # current name, so an admin's rename or retirement survives a reload.
+    seeded = set(session.scalars(select(Programme.seed_key).where(Programme.seed_key.is_not(None))))
+    added = 0
+    for row in read_csv("programmes.csv"):
+        key = f"{row['ministry']}｜{row['programme']}"
+        if key not in seeded:
+            session.add(Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"], seed_key=key))
+            added += 1
+    session.flush()
+    return LoadSummary(
+        regions=len(regions),
+        counties=len(counties),
+        townships=session.scalar(select(func.count()).select_from(Township)) or 0,
+        strategies=len(read_csv("strategies.csv")),
+        programmes_added=added,
+    )
+
+
+class ReferenceImportError(ValueError):
+    """A priority-area file was refused; the message names the line and the problem."""
+
+
+def _priority_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ReferenceImportError(f"找不到檔案：{path}") from exc
+    except UnicodeDecodeError as exc:
+        raise ReferenceImportError(f"{path} 不是 UTF-8 編碼的 CSV 檔") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    if "code" not in header or "kind" not in header:
+        raise ReferenceImportError(f"{path} 第 1 行：欄位名稱必須包含 code 與 kind，目前是 {header}")
+    for row in reader:
+        line = reader.line_num  # the physical line, also after blank lines
+        if None in row:
+            raise ReferenceImportError(f"{path} 第 {line} 行：欄位數比標題多")
+        yield line, {k.strip(): (v or "").strip() for k, v in row.items()}
+
+
+def import_priority(session: Session, path: Path) -> int:
+    """Replace the priority-area list with the file's rows, all or nothing.
+
+    The file is a UTF-8 CSV with the columns `code` (8-digit township code) and `kind`
+    (農山漁村, 中介城鎮 or 原鄉). Raises ReferenceImportError naming the first bad line.
+    """
+    known = set(session.scalars(select(Township.code)))
+    seen: dict[str, int] = {}
+    rows: list[PriorityArea] = []
+    for line, row in _priority_rows(path):
+        code, kind = row["code"], row["kind"]
+        if code not in known:
+            raise ReferenceImportError(f"{path} 第 {line} 行：找不到鄉鎮市區代碼「{code}」")
+        if kind not in PRIORITY_KINDS:
+            raise ReferenceImportError(f"{path} 第 {line} 行：類型「{kind}」不正確，應為 {'、'.join(PRIORITY_KINDS)}")
+        if code in seen:
+            raise ReferenceImportError(f"{path} 第 {line} 行：代碼「{code}」與第 {seen[code]} 行重複")
+        seen[code] = line
+        rows.append(PriorityArea(township_code=code, kind=kind))
+    if not rows:
+        raise ReferenceImportError(f"{path} 沒有任何資料列")
+    session.execute(delete(PriorityArea))
+    session.add_all(rows)
+    session.flush()
+    return len(rows)
+
+
+def priority_status(session: Session) -> dict[str, int]:
+    """Counts of priority townships by kind; empty when the list was never imported."""
+    rows = session.execute(select(PriorityArea.kind, func.count()).group_by(PriorityArea.kind))
+    return {kind: count for kind, count in rows}
