@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal import config
-
-csrf = CSRFProtect()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -29,7 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
-    from portal import auth, db, review, views
+    from portal import auth, db, review
+    from portal.views import register as views
+    from portal.views.register import csrf
 
     db.init_app(app)
     review.init_app(app)

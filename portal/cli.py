@@ -1,4 +1,5 @@
-"""The `portal` command: set-up, demo data, accounts and reference imports."""
+"""The `portal` command's own commands (set-up, demo data, accounts, reference imports)
+and the one list that registers every capability's commands with it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app, url_for
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import accounts, db, operations, publish
@@ -17,17 +18,8 @@ from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.mail import notifications_group
 from portal.rebuild import freeze_command, rebuild
+from portal.serve import serve_command
 from portal.reference import store as reference_store
-
-
-def main() -> None:
-    from portal import create_app
-
-    cli = FlaskGroup(
-        create_app=lambda: create_app(),
-        help="地方創生提案平台。設定請見 README（環境變數 PORTAL_*）。",
-    )
-    cli(prog_name="portal")
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +32,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reference_group)
     app.cli.add_command(notifications_group)
     app.cli.add_command(freeze_command)
+    app.cli.add_command(serve_command)
 
 
 def _fail(message: str) -> CliError:

@@ -1,49 +1,18 @@
-"""Blueprints, one per audience, and what every template may use."""
+"""What every view module shares: the permission helpers and the local-time filter.
+
+The blueprints themselves are registered by `portal.views.register`, so that the view
+modules can import this package without an import circle."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from flask import Flask, abort
+from flask import abort
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from portal import db, operations, text
-from portal.db.models import OutboxMessage, Proposal
+from portal import db, operations
+from portal.db.models import Proposal
 from portal.domain import permissions as perm
-from portal.domain.states import State
-from portal.domain.workflow import TRANSITIONS, Action
-
-
-def init_app(app: Flask) -> None:
-    from portal import csrf
-    from portal.views import admin, main, notifications, proposals, review, wizard
-
-    # The wizard's forms check their own CSRF token so that an expired one re-shows
-    # the form with the input kept, instead of the generic error page.
-    csrf.exempt(wizard.bp)
-    for module in (main, proposals, admin, notifications, wizard, review):
-        app.register_blueprint(module.bp)
-
-    labels = operations.action_labels()
-    app.jinja_env.filters["localtime"] = localtime
-    app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"
-    app.jinja_env.filters["safe_html"] = text.cached
-    app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
-    app.jinja_env.globals["state_label"] = lambda state: State(state).label
-    app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]
-
-    @app.context_processor
-    def unread() -> dict[str, Any]:
-        if not current_user.is_authenticated:
-            return {"unread_count": 0}
-        count = db.session().scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.recipient_id == current_user.id, OutboxMessage.read_at.is_(None))
-        )
-        return {"unread_count": count or 0}
 
 
 def localtime(value: datetime | None) -> str:

@@ -1,0 +1,46 @@
+"""Registering the portal's blueprints, one per audience, and what every template may use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import func, select
+
+from portal import db, operations, text
+from portal.db.models import OutboxMessage
+from portal.domain.states import State
+from portal.domain.workflow import TRANSITIONS, Action
+from portal.views import admin, localtime, main, notifications, proposals, review, wizard
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    # The wizard's forms check their own CSRF token so that an expired one re-shows
+    # the form with the input kept, instead of the generic error page.
+    csrf.exempt(wizard.bp)
+    for module in (main, proposals, admin, notifications, wizard, review):
+        app.register_blueprint(module.bp)
+
+    labels = operations.action_labels()
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"
+    app.jinja_env.filters["safe_html"] = text.cached
+    app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
+    app.jinja_env.globals["state_label"] = lambda state: State(state).label
+    app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]
+
+    @app.context_processor
+    def unread() -> dict[str, Any]:
+        if not current_user.is_authenticated:
+            return {"unread_count": 0}
+        count = db.session().scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.recipient_id == current_user.id, OutboxMessage.read_at.is_(None))
+        )
+        return {"unread_count": count or 0}
