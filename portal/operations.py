@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import notifications
+from portal.db import history
 from portal.db.models import (
     AuditEvent,
     Proposal,
@@ -64,7 +65,9 @@ def audit(
     reason: str = "",
     at: datetime | None = None,
 ) -> AuditEvent:
-    """Append an audit event; `actor` None means the command line or the system."""
+    """Append an audit event to the hash chain; `actor` None means the command line or
+    the system. Flushes: the event is written under the chain lock, which the
+    transaction then holds until it commits (see `history.seal`)."""
     event = AuditEvent(
         at=at or utcnow(),
         actor_id=actor.id if actor else None,
@@ -75,8 +78,7 @@ def audit(
         to_state=to_state,
         reason=reason.strip(),
     )
-    session.add(event)
-    return event
+    return history.seal(session, event)
 
 
 def create_proposal(

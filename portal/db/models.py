@@ -427,7 +427,11 @@ class FormStash(Base):
 
 
 class AuditEvent(Base):
-    """Append-only record of who did what, when, and why. Never updated or deleted."""
+    """Append-only record of who did what, when, and why. Never updated or deleted.
+
+    Each event holds the hash of the one before it and its own (see
+    portal/domain/audit_chain.py); `portal.db.history.seal` sets both. Database triggers
+    refuse UPDATE and DELETE on this table, on revision and on review (migration 0005)."""
 
     __tablename__ = "audit_event"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -439,6 +443,9 @@ class AuditEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(30))
     to_state: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Unique: two events can never follow the same one, so the chain cannot fork.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
     actor: Mapped[User | None] = relationship()
     proposal: Mapped[Proposal | None] = relationship()
 
