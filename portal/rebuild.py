@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from portal import db
 from portal.cli_error import CliError
 from portal.db.models import PriorityArea
+from portal.domain.spreadsheet import safe_cell
 from portal.showcase import create_showcase_app
 from portal.showcase.build import BuildSummary, build
 from portal.showcase.cases import PRIORITY_FILE
@@ -47,7 +48,7 @@ def export_priority(session: Session, proposals_dir: Path) -> int:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["code", "kind"])
-    writer.writerows(rows)
+    writer.writerows([safe_cell(value) for value in row] for row in rows)
     proposals_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{PRIORITY_FILE}.{os.getpid()}")
     partial.write_text(out.getvalue(), encoding="utf-8")

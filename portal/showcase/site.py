@@ -3,9 +3,7 @@ site pages and the published case files."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import mimetypes
 from collections import Counter
@@ -19,6 +17,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from portal import text
+from portal.domain import spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
 from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
@@ -394,11 +393,7 @@ def data_json() -> Response:
 @bp.route("/data/cases.csv")
 def data_csv() -> Response:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[name for name, _ in DATA_FIELDS], lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(records())
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    return Response(spreadsheet.csv_text([name for name, _ in DATA_FIELDS], records()), mimetype="text/csv")
 
 
 # Not in every system's MIME table; the freezer checks a file's type against its name.

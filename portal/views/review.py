@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
+import re
 from collections import Counter
 from typing import Any
 
@@ -16,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from portal import db, operations, review
 from portal.auth import login_required
 from portal.db.models import Conflict, County, Programme, Proposal, Township, User
-from portal.domain import brief, diff, scoring
+from portal.domain import brief, diff, scoring, spreadsheet
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
@@ -30,6 +29,7 @@ from portal.forms.review import (
     review_form_class,
     tristate,
 )
+from portal.security import attachment
 from portal.views import require_admin, visible_proposal
 from portal.views.wizard import wizard_strategies
 
@@ -321,21 +321,24 @@ def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
     return fields, records
 
 
+# A round (梯次) is its year, e.g. 2026.
+CYCLE = re.compile(r"[0-9]{4}")
+
+
 @bp.route("/ranking.csv")
 @login_required
 def ranking_csv() -> Response:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
     require_admin()
     cycle = _cycle()
+    if not CYCLE.fullmatch(cycle):
+        # The round's number names the downloaded file: anything else is refused here.
+        abort(400, description="梯次必須是四位數字的年度，例如 cycle=2026。")
     fields, records = _export_records(cycle)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(records)
     return Response(
-        "\ufeff" + out.getvalue(),
+        spreadsheet.csv_text(fields, records),
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=ranking-{cycle}.csv"},
+        headers={"Content-Disposition": attachment(f"ranking-{cycle}.csv")},
     )
 
 
