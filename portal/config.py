@@ -37,6 +37,8 @@ ENV_KEYS = (
     "SMTP_PASSWORD",
     "MAIL_FROM",
     "MAIL_MAX_ATTEMPTS",
+    "TRUSTED_HOSTS",
+    "PROXY_HOPS",
 )
 
 INT_KEYS = {
@@ -46,6 +48,7 @@ INT_KEYS = {
     "MAX_CONTENT_LENGTH",
     "SMTP_PORT",
     "MAIL_MAX_ATTEMPTS",
+    "PROXY_HOPS",
 }
 
 
@@ -83,6 +86,10 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SMTP_PASSWORD": "",
         "MAIL_FROM": "地方創生提案平台 <noreply@localhost>",
         "MAIL_MAX_ATTEMPTS": 5,
+        # Host names the portal answers to (Flask's TRUSTED_HOSTS); empty accepts any.
+        "TRUSTED_HOSTS": None,
+        # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
+        "PROXY_HOPS": 0,
     }
 
 
@@ -119,8 +126,21 @@ def resolve(
     if env == "production" and len(settings["SECRET_KEY"]) < MIN_SECRET_LENGTH:
         raise ConfigError(f"PORTAL_SECRET_KEY 太短：正式環境至少需要 {MIN_SECRET_LENGTH} 個字元的隨機字串")
     settings["SESSION_COOKIE_SECURE"] = env == "production"
+    settings["TRUSTED_HOSTS"] = trusted_hosts(settings.get("TRUSTED_HOSTS"))
+    if settings["PROXY_HOPS"] < 0:
+        raise ConfigError(f"PORTAL_PROXY_HOPS 不可為負數，目前是「{settings['PROXY_HOPS']}」")
     settings["TESTING"] = env == "testing" or bool(settings.get("TESTING"))
     return settings
+
+
+def trusted_hosts(value: str | list[str] | tuple[str, ...] | None) -> list[str] | None:
+    """`PORTAL_TRUSTED_HOSTS` as a list: names separated by commas or spaces, a leading
+    dot accepts every subdomain. None (no check) when empty."""
+    if value is None:
+        return None
+    names = value.replace(",", " ").split() if isinstance(value, str) else [str(name).strip() for name in value]
+    names = [name.lower() for name in names if name]
+    return names or None
 
 
 def _secret_key(env: str, instance_path: Path) -> str:
