@@ -15,6 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from tests.browser.servers import StaticServer, freeze_demo
+from tests.conftest import TemplateDatabase
 
 SUB_PATH = "/sub/path/"
 LINK_ATTRIBUTES = {"href", "src", "xlink:href", "poster", "data"}
@@ -105,7 +106,7 @@ def absolute_addresses(build: Path, site_url: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_build(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
+def demo_build(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase) -> Path:
     return freeze_demo(tmp_path_factory.mktemp("links"), template_db, site_url="https://example.org/")
 
 
@@ -119,7 +120,7 @@ def test_every_link_in_the_build_resolves_at_the_root_of_a_host(demo_build: Path
     assert missing == []
 
 
-def test_every_link_resolves_under_a_sub_path(tmp_path: Path, template_db: Path) -> None:
+def test_every_link_resolves_under_a_sub_path(tmp_path: Path, template_db: TemplateDatabase) -> None:
     """Served under /sub/path/ by a plain static server: every link a page holds, and
     every sitemap and feed address, is fetched and found."""
     folder = tmp_path / "site"

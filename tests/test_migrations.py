@@ -15,12 +15,20 @@ from sqlalchemy.exc import IntegrityError
 from portal import db
 from portal.db import make_engine, migrate
 from portal.db.models import Base
-from tests.conftest import HEAD
+from tests.conftest import HEAD, empty_database_url
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
-    """An engine on an empty SQLite file."""
+    """An engine on an empty database of the backend under test."""
+    empty = make_engine(empty_database_url(tmp_path))
+    yield empty
+    empty.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on an empty SQLite file, whatever the backend under test."""
     empty = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     yield empty
     empty.dispose()
@@ -122,6 +130,7 @@ def pragmas(engine: Engine) -> dict[str, object]:
         }
 
 
+@pytest.mark.sqlite_only
 def test_app_sqlite_connection_uses_wal_foreign_keys_and_busy_timeout(app: Flask) -> None:
     # Act
     found = pragmas(db.database(app).engine)
@@ -130,9 +139,9 @@ def test_app_sqlite_connection_uses_wal_foreign_keys_and_busy_timeout(app: Flask
     assert found == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
 
 
-def test_make_engine_sqlite_every_pooled_connection_has_pragmas(engine: Engine) -> None:
+def test_make_engine_sqlite_every_pooled_connection_has_pragmas(sqlite_engine: Engine) -> None:
     # Arrange: two connections open at once are two separate DBAPI connections
-    with engine.connect() as first, engine.connect() as second:
+    with sqlite_engine.connect() as first, sqlite_engine.connect() as second:
         # Act
         found = [
             {
@@ -146,6 +155,7 @@ def test_make_engine_sqlite_every_pooled_connection_has_pragmas(engine: Engine) 
     assert found == [{"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}] * 2
 
 
+@pytest.mark.sqlite_only
 def test_app_sqlite_foreign_keys_are_enforced(app: Flask) -> None:
     # Arrange
     engine = db.database(app).engine

@@ -20,7 +20,7 @@ from portal.showcase.build import BuildSummary, build
 from portal.showcase.cases import load_priority
 from portal.showcase.content import ContentError, load_page
 from portal.snapshot import SnapshotError
-from tests.conftest import make_app
+from tests.conftest import TemplateDatabase, make_app
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -239,10 +239,10 @@ PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "
 
 
 @pytest.fixture(scope="module")
-def demo_cases(tmp_path_factory: pytest.TempPathFactory, template_db: Path) -> Path:
+def demo_cases(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase) -> Path:
     """The demo's two published cases, written once by the real publish step."""
     folder = tmp_path_factory.mktemp("demo")
-    (folder / "portal.db").write_bytes(template_db.read_bytes())
+    template_db.copy_to(folder)
     app = make_app(folder)
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output

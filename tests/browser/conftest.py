@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, Playwrigh
 from portal import db
 from portal.config import PROJECT_ROOT
 from tests.browser.servers import LiveServer, StaticServer, freeze_demo, seeded_folder
+from tests.conftest import TemplateDatabase
 
 if TYPE_CHECKING:
     from tests.browser.pages import Sessions
@@ -143,7 +144,9 @@ class Portal:
 
 
 @pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory, template_db: Path, _prerequisites: None) -> Iterator[Portal]:
+def portal(
+    tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase, _prerequisites: None
+) -> Iterator[Portal]:
     """The live portal on loopback with the demo data, for the whole session."""
     folder = tmp_path_factory.mktemp("portal")
     app = seeded_folder(folder, template_db)
@@ -162,7 +165,9 @@ class Showcase:
 
 
 @pytest.fixture(scope="session")
-def showcase(tmp_path_factory: pytest.TempPathFactory, template_db: Path, _prerequisites: None) -> Iterator[Showcase]:
+def showcase(
+    tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase, _prerequisites: None
+) -> Iterator[Showcase]:
     """The demo showcase frozen once and served by a plain static file server."""
     build_dir = freeze_demo(tmp_path_factory.mktemp("showcase"), template_db)
     with StaticServer(build_dir) as server:

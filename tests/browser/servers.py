@@ -22,7 +22,7 @@ from portal.config import PROJECT_ROOT
 from portal.db.models import User
 from portal.showcase import create_showcase_app
 from portal.showcase.build import build
-from tests.conftest import PASSWORD_HASH, make_app
+from tests.conftest import PASSWORD_HASH, TemplateDatabase, make_app
 
 
 class _Thread:
@@ -75,10 +75,10 @@ class StaticServer(_Thread):
         self.url = f"http://127.0.0.1:{self.server.server_port}{prefix}"
 
 
-def seeded_folder(folder: Path, template_db: Path) -> Flask:
+def seeded_folder(folder: Path, template_db: TemplateDatabase) -> Flask:
     """A portal over `folder` (database, proposals/, content/, build/) with the demo
     accounts and proposals; every account's password is tests.conftest.PASSWORD."""
-    (folder / "portal.db").write_bytes(template_db.read_bytes())
+    template_db.copy_to(folder)
     shutil.copytree(PROJECT_ROOT / "content", folder / "content")
     app = make_app(folder)
     with app.app_context():
@@ -90,7 +90,7 @@ def seeded_folder(folder: Path, template_db: Path) -> Flask:
     return app
 
 
-def freeze_demo(folder: Path, template_db: Path, site_url: str = "https://example.org/") -> Path:
+def freeze_demo(folder: Path, template_db: TemplateDatabase, site_url: str = "https://example.org/") -> Path:
     """The demo's published cases frozen into folder/build, as `portal demo` does."""
     app = seeded_folder(folder, template_db)
     db.database(app).engine.dispose()
