@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import config
+from portal import config, security
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     views.init_app(app)
     _register_error_pages(app)
+    security.init_app(app)
 
     from portal import cli
 
