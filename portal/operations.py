@@ -2,18 +2,34 @@
 
 Each function flushes but does not commit: the caller commits once, so a failure
 anywhere leaves nothing half-written.
+
+Saving a section never loses another save. The content document is one JSON column, so
+`save_section` first takes the proposal's row lock and re-reads the row inside the
+caller's transaction (`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite a no-op UPDATE
+of the row, which takes the database's single write lock before anything is read), then
+checks the section's own version against the one the form was opened at, and writes the
+current document with only that section replaced. Two people saving different sections
+at once are therefore applied one after the other and both survive; a save of the same
+section from a form opened before the other save is refused as an `EditConflict`, which
+the wizard shows side by side. Every UPDATE of a proposal also carries
+`WHERE lock_version = <the version read>` (SQLAlchemy's `version_id_col`), so any other
+change made from a stale copy (a workflow move racing another) fails as
+`StaleRecord` instead of overwriting.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from portal import notifications
+from portal import notifications, text
 from portal.db import history
 from portal.db.models import (
     AuditEvent,
@@ -46,6 +62,7 @@ OTHER_ACTIONS = {
     "assign_more": "增派審查委員",
     "review": "送出評分",
     "showcase_rebuild": "重新產生展示網站",
+    "guards_lifted": "結構變更暫時解除紀錄防護",
 }
 
 
@@ -163,24 +180,99 @@ def facts_of(proposal: Proposal) -> brief.Basics:
     )
 
 
+class EditConflict(DomainError):
+    """The section was saved by someone else after this form was opened."""
+
+    def __init__(self, section: str, current_version: int) -> None:
+        super().__init__("這一節在您編輯時已被另一個分頁或同事儲存，這次沒有儲存。")
+        self.section = section
+        self.current_version = current_version
+
+
+class StaleRecord(DomainError):
+    """The record changed after the page was opened; nothing was written."""
+
+    def __init__(self, what: str = "這件提案") -> None:
+        super().__init__(f"{what}在您開啟頁面後已被其他人更新，這次沒有儲存。請重新整理頁面，確認最新內容後再試一次。")
+
+
+@contextmanager
+def refuse_stale(what: str = "這件提案") -> Iterator[None]:
+    """Turn an optimistic-lock failure (an UPDATE that matched no row at the version
+    read) into a clear refusal; the caller rolls back as for any DomainError."""
+    try:
+        yield
+    except StaleDataError as error:
+        raise StaleRecord(what) from error
+
+
+def lock_proposal(session: Session, proposal: Proposal) -> None:
+    """Take the proposal's row lock for the rest of the transaction and re-read the row,
+    so that what is written next is based on the latest saved values."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite has one write lock per database; a write as the transaction's first
+        # statement waits for it (busy timeout) and only then reads, so the re-read
+        # below sees every committed save and no other save can commit before ours.
+        session.execute(
+            update(Proposal)
+            .where(Proposal.id == proposal.id)
+            .values(lock_version=Proposal.lock_version)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(proposal)
+    else:
+        session.refresh(proposal, with_for_update=True)
+
+
+def section_version(content: dict[str, Any], section: str) -> int:
+    """How many times `section` has been saved; a form carries the value it was opened at."""
+    return int(content.get("meta", {}).get("versions", {}).get(section, 0))
+
+
+def merge_section(content: dict[str, Any], section: str, value: Any) -> dict[str, Any]:
+    """A new document: `content` with only `section` replaced, its version raised, its
+    save time set and the narrative Markdown rendered (page views never convert it)."""
+    document = copy.deepcopy(content)
+    document[section] = value
+    meta = document.setdefault("meta", {})
+    meta.setdefault("versions", {})[section] = section_version(content, section) + 1
+    meta.setdefault("saved_at", {})[section] = utcnow().isoformat()
+    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
+    return document
+
+
 def save_section(
     session: Session,
     proposal: Proposal,
     actor: User,
     section: str,
-    document: dict[str, Any],
+    value: Any,
+    *,
+    opened_at: int,
+    overwrite: int | None = None,
     basics: dict[str, Any] | None = None,
 ) -> None:
-    """Store a wizard step: the new content document and, for the basics step, the
-    proposal's own columns. Only the authors may save, and only while it is a draft."""
-    if not perm.can_edit(actor, proposal):
-        raise PermissionDenied("這件提案目前不能修改（只有草稿可以修改）。")
-    if basics is not None:
-        _apply_basics(session, proposal, actor, basics)
-    proposal.content = document
-    proposal.lock_version += 1
-    proposal.updated_at = utcnow()
-    session.flush()
+    """Store one wizard step against the current row: only `section` of the content
+    document changes (and, for the basics step, the proposal's own columns).
+
+    `opened_at` is the section's version when the form was opened. If the section has
+    been saved since, EditConflict is raised and nothing changes, unless `overwrite`
+    names the current version (the person saw the other save and chose to replace it).
+    Only the authors may save, and only while it is a draft. Side effects: the
+    proposal's `lock_version` and `updated_at` change; the row stays locked until the
+    caller commits."""
+    with refuse_stale():
+        lock_proposal(session, proposal)
+        if not perm.can_edit(actor, proposal):
+            raise PermissionDenied("這件提案目前不能修改（只有草稿可以修改）。")
+        current = section_version(proposal.content, section)
+        if opened_at != current and overwrite != current:
+            raise EditConflict(section, current)
+        if basics is not None:
+            _apply_basics(session, proposal, actor, basics)
+        proposal.content = merge_section(proposal.content, section, value)
+        proposal.updated_at = utcnow()
+        session.flush()
 
 
 def _apply_basics(session: Session, proposal: Proposal, actor: User, basics: dict[str, Any]) -> None:
@@ -209,6 +301,11 @@ def apply_transition(session: Session, proposal: Proposal, action: Action, actor
     - one outbox message is queued for each person the transition notifies.
     Raises DomainError (or a subclass) and changes nothing when the move is refused.
     """
+    with refuse_stale():
+        return _apply_transition(session, proposal, action, actor, reason)
+
+
+def _apply_transition(session: Session, proposal: Proposal, action: Action, actor: User, reason: str) -> Transition:
     transition = plan(actor, proposal, action, reason)
     from_state = proposal.status
     now = utcnow()

@@ -6,15 +6,14 @@ form class, and the two conversions. Views stay generic over the steps.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from portal import text
-from portal.db.models import Proposal, utcnow
+from portal import operations
+from portal.db.models import Proposal
 from portal.domain import brief
 from portal.domain.proposal import DNA_GROUPS, ProposalType
 from portal.forms import wizard as forms
@@ -243,24 +242,15 @@ BY_ID = {s.identifier: s for s in STEPS}
 
 
 def section_version(proposal: Proposal, step: str) -> int:
-    return int(proposal.content.get("meta", {}).get("versions", {}).get(step, 0))
+    return operations.section_version(proposal.content, step)
+
+
+def stored_value(step: Step, value: Any) -> Any:
+    """What the step keeps in the content document: the basics step's other fields are
+    the proposal's own columns."""
+    return value["basics"] if step.identifier == "basics" else value
 
 
 def saved_at(proposal: Proposal, step: str) -> str | None:
     value = proposal.content.get("meta", {}).get("saved_at", {}).get(step)
     return str(value) if value else None
-
-
-def store(proposal: Proposal, step: Step, value: Any) -> Document:
-    """A new document with `value` as the step's section, its version raised and its
-    narrative Markdown rendered (so page views never convert Markdown)."""
-    document = copy.deepcopy(proposal.content)
-    if step.identifier == "basics":
-        document["basics"] = value["basics"]
-    else:
-        document[step.identifier] = value
-    meta = document.setdefault("meta", {})
-    meta.setdefault("versions", {})[step.identifier] = section_version(proposal, step.identifier) + 1
-    meta.setdefault("saved_at", {})[step.identifier] = utcnow().isoformat()
-    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
-    return document

@@ -138,6 +138,10 @@ class Programme(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # "ministry｜programme" as shipped in programmes.csv; None for rows admins added.
     seed_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Raised on every edit; an edit form that names an older value is refused as stale.
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 (read once by the mapper)
 
 
 # --- accounts -----------------------------------------------------------------------
@@ -264,9 +268,12 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     content: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
-    # Raised on every save; a save that names an older value is an edit conflict.
+    # Raised by every UPDATE and checked in its WHERE clause (optimistic locking): an
+    # update from a stale copy of the row matches nothing and fails instead of overwriting.
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     revision_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 (read once by the mapper)
 
     lead_township: Mapped[Township] = relationship(foreign_keys=[lead_township_code])
     county: Mapped[County] = relationship(foreign_keys=[county_code])
@@ -465,6 +472,10 @@ class OutboxMessage(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # A sender claims a message before sending it, so overlapping runs never both send it;
+    # a claim older than the claim timeout belongs to a run that died and is taken over.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     recipient: Mapped[User] = relationship()
 
 

@@ -102,20 +102,21 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
     """One section: save keeps partial work; add/remove rows work without JavaScript."""
     proposal = editable(proposal_id)
     step = wizard.BY_ID.get(step_id) or abort(404)
-    current_version = wizard.section_version(proposal, step.identifier)
     if request.method == "GET":
         restored = restore_stash()
         form = step.form_class(formdata=restored, data=step.to_form(proposal))
         if restored is None:
-            form.version.data = str(current_version)
+            form.version.data = str(wizard.section_version(proposal, step.identifier))
         set_choices(form, proposal)
         return _render(step, proposal, form)
 
     form = step.form_class()
     set_choices(form, proposal)
     button, argument = _button()
-    if button == "add" and argument not in step.row_lists:
-        abort(400)  # only a crafted request names a list the step does not have
+    if button in ("add", "remove") and not _names_a_row_list(step, button, argument, form):
+        # Only a crafted request names a list (or a row) the step does not have.
+        flash("找不到要新增或刪除的那一列，這次沒有儲存。您輸入的內容都還在。", "error")
+        return _render(step, proposal, form), 400
     if button == "remove":
         _remove_row(form, argument)
     if not form.validate():
@@ -123,16 +124,28 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
             form.csrf_token.errors = []
             flash("頁面開啟太久，安全驗證已更新。您輸入的內容都還在，請再按一次「儲存」。", "warning")
         return _render(step, proposal, form), 400 if _has_field_errors(form) else 200
-    started_from = int(form.version.data or 0)
-    if started_from != current_version and form.overwrite.data != str(current_version):
-        return _render(step, proposal, form, conflict=True), 409
+    opened_at = _plain_number(form.version.data or "0")
+    if opened_at is None:
+        flash("無法辨識這份表單是從哪一版開啟的，這次沒有儲存。您輸入的內容都還在，請再按一次「儲存」。", "error")
+        form.version.data = str(wizard.section_version(proposal, step.identifier))
+        return _render(step, proposal, form), 400
 
     value = step.from_form(form)
     dbs = db.session()
     try:
-        document = wizard.store(proposal, step, value)
-        basics = value if step.identifier == "basics" else None
-        operations.save_section(dbs, proposal, current_user, step.identifier, document, basics)
+        operations.save_section(
+            dbs,
+            proposal,
+            current_user,
+            step.identifier,
+            wizard.stored_value(step, value),
+            opened_at=opened_at,
+            overwrite=_plain_number(form.overwrite.data or ""),
+            basics=value if step.identifier == "basics" else None,
+        )
+    except operations.EditConflict:
+        dbs.rollback()
+        return _render(step, proposal, form, conflict=True), 409
     except DomainError as error:
         dbs.rollback()
         flash(str(error), "error")
@@ -163,13 +176,29 @@ def _has_field_errors(form: SectionForm) -> bool:
     return any(name != "csrf_token" and errors for name, errors in form.errors.items())
 
 
-def _remove_row(form: SectionForm, argument: str) -> None:
-    """`argument` is like 'rows-2': drop that entry before the form is saved."""
+def _plain_number(value: str) -> int | None:
+    """A version or row number from the form; None for anything but a plain non-negative number."""
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        return None
+    return int(value)
+
+
+def _names_a_row_list(step: wizard.Step, button: str, argument: str, form: SectionForm) -> bool:
+    """`add` names one of the step's row lists; `remove` one of their rows, like 'rows-2'."""
+    if button == "add":
+        return argument in step.row_lists
     name, _, index = argument.rpartition("-")
-    rows = getattr(form, name, None)
-    if rows is None or not index.isdigit() or int(index) >= len(rows.entries):
-        abort(400)
-    del rows.entries[int(index)]
+    if name not in step.row_lists:
+        return False
+    number = _plain_number(index)
+    return number is not None and number < len(getattr(form, name).entries)
+
+
+def _remove_row(form: SectionForm, argument: str) -> None:
+    """`argument` is like 'rows-2' (checked by `_names_a_row_list`): drop that entry."""
+    name, _, index = argument.rpartition("-")
+    del getattr(form, name).entries[int(index)]
 
 
 def _next_step(step: wizard.Step) -> wizard.Step | None:
