@@ -1,12 +1,22 @@
-"""E-mail delivery of the outbox: `portal notifications send`, one SMTP connection per run."""
+"""E-mail delivery of the outbox: `portal notifications send`, one SMTP connection per run.
+
+Overlapping runs (a slow run still going when cron starts the next, or two hosts) never
+send a message twice: a run first claims its batch, writing its own random token and the
+time into `claim_token` and `claimed_at` in one committed UPDATE that only takes rows
+nobody holds (`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the UPDATE runs under the
+database's single write lock), and sends only the rows that carry its token. Before each
+message the claim is checked and renewed, and every outcome releases it. A claim older
+than `CLAIM_TIMEOUT` belongs to a run that was killed, and the next run takes it over.
+"""
 
 from __future__ import annotations
 
+import secrets
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -15,7 +25,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from portal import db
@@ -26,6 +36,9 @@ from portal.db.models import OutboxMessage, utcnow
 TLS_MODES = ("none", "starttls", "ssl")
 TIMEOUT_SECONDS = 30.0
 DEFAULT_LIMIT = 200
+# Far longer than one message can take (the SMTP timeout is 30 s), so only the claims
+# of a run that died are ever taken over.
+CLAIM_TIMEOUT = timedelta(minutes=15)
 DISABLED_RECIPIENT = "帳號已停用，不寄送"
 
 # UTF-8 headers as encoded words and a base64 body for Chinese text, so that a relay
@@ -126,35 +139,44 @@ def message_id(message: OutboxMessage, settings: SmtpSettings) -> str:
 
 
 def send_pending(
-    session: Session, settings: SmtpSettings, limit: int = DEFAULT_LIMIT, now: datetime | None = None
+    session: Session,
+    settings: SmtpSettings,
+    limit: int = DEFAULT_LIMIT,
+    now: datetime | None = None,
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> SendSummary:
     """E-mail up to `limit` unsent outbox messages, oldest first, over one connection.
 
     Unlike the operations, this commits after every message, so that a crash re-sends at
     most the one message the server was accepting at that moment. Side effects:
+    - the batch is claimed first (see the module docstring): messages another run holds
+      are skipped, so two runs at once send each message once;
     - a delivered message gets `sent_at` and one more attempt;
     - a message the server refuses (say, an unknown recipient) gets one more attempt and
       `last_error`, and the others are still sent;
     - a message whose attempts reach `max_attempts` is given up and never selected again;
-    - a message to a disabled account is given up unsent.
+    - a message to a disabled account is given up unsent;
+    - every message handled is released (`claim_token` cleared) whatever the outcome.
     Raises MailServerError when the server cannot be reached, refuses the login or drops
     the connection, after counting one failed attempt for every message not yet sent.
     """
     summary = SendSummary()
-    pending = session.scalars(
+    token = claim(session, settings, limit, claim_timeout)
+    claimed = session.scalars(
         select(OutboxMessage)
         .options(joinedload(OutboxMessage.recipient))
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < settings.max_attempts)
+        .where(OutboxMessage.claim_token == token)
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        .limit(limit)
+        .execution_options(populate_existing=True)
     ).all()
     deliverable: list[OutboxMessage] = []
-    for message in pending:
+    for message in claimed:
         if message.recipient.active:
             deliverable.append(message)
             continue
         message.attempts = settings.max_attempts
         message.last_error = DISABLED_RECIPIENT
+        _release(message)
         session.commit()
         summary.gave_up += 1
     if not deliverable:
@@ -167,6 +189,8 @@ def send_pending(
         raise MailServerError(str(error), summary) from error
     try:
         for index, message in enumerate(deliverable):
+            if not _renew(session, message, token):
+                continue  # taken over after our claim went stale: the other run sends it
             try:
                 email = compose(message, settings, now or utcnow())
                 smtp.send_message(email, settings.envelope_sender, [message.recipient.email])
@@ -180,11 +204,57 @@ def send_pending(
                 message.sent_at = now or utcnow()
                 message.attempts += 1
                 message.last_error = ""
+                _release(message)
                 summary.sent += 1
             session.commit()
     finally:
         _close(smtp)
     return summary
+
+
+def claim(session: Session, settings: SmtpSettings, limit: int, timeout: timedelta = CLAIM_TIMEOUT) -> str:
+    """Claim up to `limit` sendable messages, oldest first, for this run and commit;
+    returns the run's token. Messages claimed by another run less than `timeout` ago
+    are left alone."""
+    token = secrets.token_hex(16)
+    claimed_at = utcnow()
+    free = or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < claimed_at - timeout)
+    candidates = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.attempts < settings.max_attempts, free)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    # The outer conditions repeat the free test: on PostgreSQL a row another run claimed
+    # while this UPDATE waited is checked again and skipped.
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), OutboxMessage.sent_at.is_(None), free)
+        .values(claim_token=token, claimed_at=claimed_at)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return token
+
+
+def _renew(session: Session, message: OutboxMessage, token: str) -> bool:
+    """Refresh this run's claim on `message` just before sending; False if it is lost."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == token, OutboxMessage.sent_at.is_(None))
+        .values(claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1
+
+
+def _release(message: OutboxMessage) -> None:
+    message.claim_token = None
+    message.claimed_at = None
 
 
 def _open(settings: SmtpSettings) -> smtplib.SMTP:
@@ -220,6 +290,7 @@ def _close(smtp: smtplib.SMTP) -> None:
 def _fail(settings: SmtpSettings, message: OutboxMessage, error: str, summary: SendSummary) -> None:
     message.attempts += 1
     message.last_error = error
+    _release(message)
     if message.attempts >= settings.max_attempts:
         summary.gave_up += 1
     else:

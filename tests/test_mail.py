@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,12 +24,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, operations
+from portal import accounts, db, operations
 from portal.config import ENV_KEYS, ConfigError
 from portal.db.models import OutboxMessage, User
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
-from portal.mail import DISABLED_RECIPIENT, MailServerError, SendSummary, SmtpSettings, send_pending
+from portal.mail import DISABLED_RECIPIENT, MailServerError, SendSummary, SmtpSettings, claim, send_pending
 from tests.conftest import NANTOU, PULI, Factory, make_app
 
 HOST = "127.0.0.1"
@@ -68,6 +71,8 @@ class Recorder:
     port: int = 0
     refuse: dict[str, str] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    # Seconds each DATA takes, so that senders running at once really overlap.
+    delay: float = 0.0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     async def handle_RCPT(
@@ -81,6 +86,8 @@ class Recorder:
     async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
         assert isinstance(envelope.content, bytes)
         parsed = email.message_from_bytes(envelope.content, _class=EmailMessage, policy=policy.default)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
         return "250 OK"
 
@@ -556,3 +563,61 @@ def test_notifications_send_bad_setting_exits_1_and_changes_nothing(
         "錯誤：PORTAL_SMTP_TLS 必須是 none, starttls, ssl 之一，目前是「tls」\n",
     )
     assert outbox(session) == [(user.email, None, 0, "") for user in county_staff]
+
+
+# --- overlapping runs ----------------------------------------------------------------------
+
+
+def sender_loop(app: Flask, settings: SmtpSettings, start: threading.Barrier, sent: list[int]) -> None:
+    """One `notifications send` run after another, in small batches, on its own session."""
+    with db.database(app).session() as own:
+        start.wait()
+        while (summary := send_pending(own, settings, limit=4, now=NOW)).sent:
+            sent.append(summary.sent)
+
+
+def test_two_senders_at_once_deliver_each_message_exactly_once(
+    app: Flask, make: Factory, session: Session, server: Recorder
+) -> None:
+    # Arrange
+    server.delay = 0.01
+    recipients = [make.user(Role.COUNTY, county=NANTOU) for _ in range(4)]
+    queued = [queue(session, recipients[i % 4], f"通知 {i}", age_minutes=40 - i).id for i in range(40)]
+    settings = settings_for(server.port)
+    start = threading.Barrier(2)
+    sent_by: list[list[int]] = [[], []]
+    senders = [threading.Thread(target=sender_loop, args=(app, settings, start, sent)) for sent in sent_by]
+
+    # Act
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=60)
+
+    # Assert
+    deliveries = Counter(str(r.message["Message-ID"]).split(".")[1] for r in server.received)
+    assert deliveries == Counter({str(message_id): 1 for message_id in queued})
+    assert [sum(sent) > 0 for sent in sent_by] == [True, True]  # both runs really sent some
+    session.expire_all()
+    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert {(m.sent_at, m.attempts, m.claim_token, m.claimed_at) for m in rows} == {(NOW, 1, None, None)}
+
+
+def test_send_pending_skips_a_live_claim_and_takes_over_a_stale_one(
+    session: Session, server: Recorder, settings: SmtpSettings, county_staff: list[User]
+) -> None:
+    # Arrange: another run claimed both messages and then was killed before sending.
+    first, second = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    claim(session, settings, limit=10)
+    session.refresh(first)
+    first.claimed_at = first.claimed_at - timedelta(minutes=16) if first.claimed_at else None
+    session.commit()
+
+    # Act
+    summary = send_pending(session, settings, now=NOW, claim_timeout=timedelta(minutes=15))
+
+    # Assert
+    assert summary == SendSummary(sent=1, failed=0, gave_up=0)
+    assert [r.rcpt_tos for r in server.received] == [[county_staff[0].email]]
+    session.expire_all()
+    assert [(m.sent_at, m.claim_token is None) for m in (first, second)] == [(NOW, True), (None, False)]
