@@ -23,9 +23,9 @@ import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -192,8 +192,10 @@ class EditConflict(DomainError):
 class StaleRecord(DomainError):
     """The record changed after the page was opened; nothing was written."""
 
-    def __init__(self, what: str = "這件提案") -> None:
-        super().__init__(f"{what}在您開啟頁面後已被其他人更新，這次沒有儲存。請重新整理頁面，確認最新內容後再試一次。")
+    def __init__(self, what: str = "這件提案", message: str | None = None) -> None:
+        super().__init__(
+            message or f"{what}在您開啟頁面後已被其他人更新，這次沒有儲存。請重新整理頁面，確認最新內容後再試一次。"
+        )
 
 
 @contextmanager
@@ -239,6 +241,22 @@ def merge_section(content: dict[str, Any], section: str, value: Any) -> dict[str
     meta.setdefault("saved_at", {})[section] = utcnow().isoformat()
     document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
     return document
+
+
+def set_account_active(session: Session, user: User, active: bool) -> None:
+    """Enable or disable `user`, only if it is still in the other state: one conditional
+    UPDATE, so a page showing an old state (another admin already pressed the button)
+    is refused instead of undoing that admin's change."""
+    result = session.execute(
+        update(User)
+        .where(User.id == user.id, User.active.is_(not active))
+        .values(active=active)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user)
+    if cast("CursorResult[Any]", result).rowcount != 1:
+        state = "啟用中" if user.active else "已停用"
+        raise StaleRecord(message=f"帳號 {user.email} 在您開啟頁面後已被其他管理者改為「{state}」，這次沒有變更。")
 
 
 def save_section(

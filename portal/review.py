@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import notifications, operations
@@ -176,6 +177,9 @@ class ReviewInput:
     confidence: int
     comment_to_township: str
     internal_comment: str
+    # The revision the form showed; a form opened before a newer revision was submitted
+    # is refused rather than recorded against a text the reviewer has not read.
+    revision_id: int | None = None
 
 
 def review_of(session: Session, proposal: Proposal, reviewer: User) -> Review | None:
@@ -204,6 +208,11 @@ def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: 
         raise DomainError("這件提案沒有送出的版本。")
     if review_of(session, proposal, reviewer) is not None:
         raise DomainError(f"您已評分過 {revision.label}，每一版只能評分一次。")
+    if data.revision_id is not None and data.revision_id != revision.id:
+        raise DomainError(
+            f"您開啟評分頁後，提案單位已送出新的版本 {revision.label}，這次沒有送出評分。"
+            "請閱讀新版本（頁面上方列出與您上次評分版本的差異）後再評分。"
+        )
     codes = [c.code for c in rubric.criteria]
     if sorted(data.scores) != sorted(codes):
         raise DomainError("請為每一個評分項目給分。")
@@ -225,7 +234,10 @@ def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: 
         internal_comment=data.internal_comment.strip(),
     )
     session.add(review)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:  # the same review sent twice at once, from two tabs
+        raise DomainError(f"您已評分過 {revision.label}，每一版只能評分一次。") from error
     operations.audit(session, reviewer, "review", proposal=proposal, reason=revision.label)
     for user in notifications.recipients(session, proposal, [Audience.ADMINS]):
         _notify(session, proposal, user, "review", f"{reviewer.name} 已完成 {revision.label} 的評分")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.roles import Role
@@ -25,6 +25,8 @@ class ProgrammeForm(PortalForm):
     name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120)])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
+    # The programme's lock_version when the form was opened; an older one is refused.
+    version = HiddenField()
 
 
 class AuditFilterForm(PortalForm):

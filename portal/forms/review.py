@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -34,6 +35,8 @@ def review_form_class(rubric: Rubric) -> type[PortalForm]:
     """A review form with one score field per criterion of `rubric`."""
 
     class ReviewForm(PortalForm):
+        # The revision shown when the form was opened (see review.ReviewInput).
+        revision = HiddenField()
         cross_domain = RadioField("是否跨領域", choices=TRISTATE, validators=[InputRequired("請選擇")])
         cross_ministry = RadioField(
             "是否跨部會",

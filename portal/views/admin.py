@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from portal import accounts, db, operations
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
+from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.forms import PortalForm, choices
@@ -128,15 +129,27 @@ def user_active(user_id: int) -> Response:
     user = dbs.get(User, user_id)
     if user is None:
         abort(404)
-    if user.id == current_user.id:
+    # The page says which state it showed; the button turns that state into the other
+    # one, so a second admin pressing on an old page cannot undo the first one's change.
+    shown = request.form.get("shown", "1" if user.active else "0")
+    if shown not in ("0", "1"):
+        flash("無法辨識頁面上顯示的帳號狀態，這次沒有變更。請重新整理頁面後再試一次。", "error")
+        return redirect(url_for(".users"))
+    enable = shown == "0"
+    if user.id == current_user.id and not enable:
         flash("不能停用自己的帳號。", "error")
         return redirect(url_for(".users"))
-    if user.active:
+    try:
+        operations.set_account_active(dbs, user, enable)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".users"))
+    if not enable:
         accounts.disable_user(dbs, user)
         operations.audit(dbs, current_user, "user_disable", reason=user.email)
         flash(f"已停用 {user.email}，該帳號的登入已全部失效。", "success")
     else:
-        user.active = True
         operations.audit(dbs, current_user, "user_enable", reason=user.email)
         flash(f"已重新啟用 {user.email}。", "success")
     dbs.commit()
@@ -161,14 +174,24 @@ def reference_data() -> str:
 
 @bp.route("/programmes/new", methods=["POST"], endpoint="programme_new")
 @bp.route("/programmes/<int:programme_id>", methods=["GET", "POST"])
-def programme(programme_id: int | None = None) -> str | Response:
+def programme(programme_id: int | None = None) -> str | Response | tuple[str, int]:
     """Add or edit a ministry programme offered as a funding source."""
     dbs = db.session()
     item = dbs.get(Programme, programme_id) if programme_id else Programme(active=True)
     if item is None:
         abort(404)
     form = ProgrammeForm(obj=item)
+    if request.method == "GET":
+        form.version.data = str(item.lock_version or "")
     if form.validate_on_submit():
+        if item.id is not None and form.version.data and form.version.data != str(item.lock_version):
+            flash(
+                f"這個計畫在您開啟頁面後已被其他人修改為「{item.ministry}：{item.name}」，這次沒有儲存。"
+                "下方仍是您輸入的內容；請比對後再按一次「儲存」以您的內容取代。",
+                "error",
+            )
+            form.version.data = str(item.lock_version)
+            return render_template("admin/programme.html", form=form, programme=item), 409
         same = select(Programme).where(
             Programme.ministry == form.ministry.data.strip(),
             Programme.name == form.name.data.strip(),
@@ -178,10 +201,16 @@ def programme(programme_id: int | None = None) -> str | Response:
         if dbs.scalar(same) is not None:
             form.name.errors.append("這個部會已有同名計畫")
         else:
-            form.populate_obj(item)
-            item.ministry, item.name = item.ministry.strip(), item.name.strip()
+            item.ministry, item.name = form.ministry.data.strip(), form.name.data.strip()
+            item.notes, item.active = form.notes.data or "", bool(form.active.data)
             dbs.add(item)
-            dbs.flush()
+            try:
+                with operations.refuse_stale("這個部會計畫"):
+                    dbs.flush()  # UPDATE ... WHERE lock_version = <the version checked above>
+            except DomainError as error:
+                dbs.rollback()
+                flash(str(error), "error")
+                return redirect(url_for(".programme", programme_id=programme_id))
             action = "programme_edit" if programme_id else "programme_add"
             operations.audit(dbs, current_user, action, reason=f"{item.ministry}：{item.name}")
             dbs.commit()

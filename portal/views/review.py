@@ -36,6 +36,15 @@ from portal.views.wizard import wizard_strategies
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
+def _shown_revision(value: str | None) -> int | None:
+    """The revision id the score form was opened at; None when the form did not say,
+    0 (no revision) when it said something that is not an id."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else 0
+
+
 def _ministries(proposal: Proposal) -> list[str]:
     revision = proposal.current_revision
     lines = (revision.content if revision else proposal.content).get("resources", {}).get("lines", [])
@@ -73,6 +82,8 @@ def score(proposal_id: int) -> str | BaseResponse:
     if request.method == "GET" and mine is None:
         ministries = _ministries(proposal)
         form.cross_ministry.data = "yes" if len(ministries) >= 2 else "no"
+    if request.method == "GET" and proposal.current_revision is not None:
+        form.revision.data = str(proposal.current_revision.id)
     if request.method == "POST" and form.validate():
         data = review.ReviewInput(
             scores={c.code: getattr(form, f"score_{c.code}").data for c in rubric.criteria},
@@ -81,6 +92,7 @@ def score(proposal_id: int) -> str | BaseResponse:
             confidence=form.confidence.data,
             comment_to_township=form.comment_to_township.data or "",
             internal_comment=form.internal_comment.data or "",
+            revision_id=_shown_revision(form.revision.data),
         )
         try:
             review.submit_review(dbs, proposal, current_user, rubric, data)
