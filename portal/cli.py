@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import accounts, db, operations, publish
+from portal.backup import backup_command, restore_command
 from portal.cli_error import CliError
 from portal.db import migrate
 from portal.db.models import User
@@ -18,8 +19,8 @@ from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.mail import notifications_group
 from portal.rebuild import freeze_command, rebuild
-from portal.serve import serve_command
 from portal.reference import store as reference_store
+from portal.serve import serve_command
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +34,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(notifications_group)
     app.cli.add_command(freeze_command)
     app.cli.add_command(serve_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _fail(message: str) -> CliError:
