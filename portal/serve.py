@@ -126,8 +126,10 @@ def serve_command(workers: int, bind: str, timeout: int) -> None:
     kind = db.database().engine.dialect.name
     if env != "production":
         click.echo(f"注意：PORTAL_ENV={env}，不是正式環境設定。", err=True)
-    elif kind == "sqlite":
+    if kind == "sqlite":
         click.echo("資料庫：SQLite（單一主機可用；多台主機或大量同時寫入請改用 PostgreSQL）。", err=True)
+    else:
+        click.echo(f"資料庫：{kind}。", err=True)
     click.echo(f"啟動 gunicorn：{workers} 個工作行程，位址 {bind}。", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
