@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -259,3 +260,38 @@ def test_negative_proxy_hops_are_refused(tmp_path: Path) -> None:
     with pytest.raises(config.ConfigError) as raised:
         make_app(tmp_path, PROXY_HOPS=-1)
     assert str(raised.value) == "PORTAL_PROXY_HOPS 不可為負數，目前是「-1」"
+
+
+NGINX_EXAMPLE = Path(__file__).parent.parent / "tools/deploy/nginx-portal.conf"
+
+
+@pytest.mark.skipif(
+    not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()) or not shutil.which("openssl"),
+    reason="nginx or openssl is not installed: the nginx example is not checked",
+)
+def test_nginx_example_passes_nginx_t(tmp_path: Path) -> None:
+    """tools/deploy/nginx-portal.conf, with a throwaway certificate in place of the real one."""
+    certificate = ["-subj", "/CN=portal.example.gov.tw", "-keyout", str(tmp_path / "key.pem")]
+    certificate += ["-out", str(tmp_path / "cert.pem")]
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", *certificate],
+        check=True,
+        capture_output=True,
+    )
+    site = NGINX_EXAMPLE.read_text(encoding="utf-8")
+    live = "/etc/letsencrypt/live/portal.example.gov.tw/"
+    assert site.count(live) == 2
+    site = site.replace(f"{live}fullchain.pem", str(tmp_path / "cert.pem"))
+    site = site.replace(f"{live}privkey.pem", str(tmp_path / "key.pem"))
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
+        f"http {{\n    access_log off;\n    include {tmp_path / 'site.conf'};\n}}\n",
+        encoding="utf-8",
+    )
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+
+    result = subprocess.run([nginx, "-t", "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr
