@@ -19,6 +19,7 @@ from sqlalchemy import MetaData, select
 
 from portal import db, operations
 from portal.backup import BackupError, find_tool
+from portal.cli import initialise
 from portal.db.models import User
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
@@ -319,3 +320,32 @@ def test_missing_postgresql_tool_is_named(tmp_path: Path) -> None:
         "找不到 pg_dump：請安裝 PostgreSQL 用戶端程式（Debian／Ubuntu：apt-get install postgresql-client），"
         "版本不低於資料庫伺服器"
     )
+
+
+def test_restore_that_fails_its_row_count_check_changes_nothing(source: Flask, target: Flask, tmp_path: Path) -> None:
+    """The counts are checked last on PostgreSQL, inside the loading transaction: its
+    failure leaves the old schema, rows and folders in place."""
+    backup(source, tmp_path / "backup")
+    manifest_path = tmp_path / "backup/manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["database"]["tables"]["township"] += 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with target.app_context():
+        initialise()
+        db.database().engine.dispose()
+    kept = Path(target.config["PROPOSALS_DIR"]) / "kept.md"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("mine", encoding="utf-8")
+    before = rows(target)
+
+    result = target.test_cli_runner().invoke(args=["restore", "--force", str(tmp_path / "backup")])
+
+    assert result.exit_code == 1
+    if POSTGRESQL:
+        assert result.output.splitlines()[-1].startswith("錯誤：載入 PostgreSQL 失敗，資料庫維持原狀：")
+        assert "township: 368 rows, expected 369" in result.output
+    else:
+        assert result.output == "錯誤：database.sqlite3 的資料表筆數與清單不符：備份已損壞\n"
+    assert rows(target) == before
+    assert files(kept.parent) == {"kept.md": b"mine"}
+    assert sorted(path.name for path in (tmp_path / "target").iterdir() if path.name.startswith(".")) == []
