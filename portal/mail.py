@@ -226,12 +226,16 @@ def claim(session: Session, settings: SmtpSettings, limit: int, timeout: timedel
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # The outer conditions repeat the free test: on PostgreSQL a row another run claimed
-    # while this UPDATE waited is checked again and skipped.
+        # Lock the rows first and then update exactly those: PostgreSQL may run a LIMIT
+        # subquery inside an UPDATE more than once, claiming more rows than asked for.
+        ids = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        chosen = OutboxMessage.id.in_(ids)
+    else:
+        # One statement under SQLite's write lock: nothing can claim in between.
+        chosen = OutboxMessage.id.in_(candidates.scalar_subquery())
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()), OutboxMessage.sent_at.is_(None), free)
+        .where(chosen, OutboxMessage.sent_at.is_(None), free)
         .values(claim_token=token, claimed_at=claimed_at)
         .execution_options(synchronize_session=False)
     )
