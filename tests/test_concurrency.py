@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -399,3 +402,23 @@ def test_account_switch_pressed_on_a_stale_page_does_not_undo_the_other_admins_c
         ("error", f"帳號 {target.email} 在您開啟頁面後已被其他管理者改為「已停用」，這次沒有變更。")
     ]
     assert session.get(User, target.id).active is False  # type: ignore[union-attr]
+
+
+# --- the load and crash script, short -----------------------------------------------------------
+
+LOADCHECK = Path(__file__).resolve().parent.parent / "tools" / "loadcheck.py"
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["steady", "server-killed"])
+def test_loadcheck_short_run_finds_every_acknowledged_save(kill: bool) -> None:
+    command = [sys.executable, str(LOADCHECK), "--clients", "4", "--seconds", "4", "--workers", "2"]
+
+    finished = subprocess.run(
+        [*command, "--kill"] if kill else command, capture_output=True, text=True, timeout=240, check=False
+    )
+
+    figures = dict(re.findall(r"^(acknowledged saves|saves found): (\d+)$", finished.stdout, re.M))
+    assert (finished.returncode, finished.stderr) == (0, ""), finished.stdout
+    assert figures["acknowledged saves"] == figures["saves found"]
+    assert int(figures["acknowledged saves"]) > 0
+    assert ("server killed 1 time(s)" in finished.stdout.splitlines()[0]) is kill
