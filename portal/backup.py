@@ -170,15 +170,26 @@ def find_tool(name: str, search_path: str | None = None, roots: list[str] | None
     )
 
 
-def _libpq(url: str) -> tuple[str, dict[str, str]]:
-    """A libpq connection string without the password, and the environment carrying it
-    (a password on the command line would show in the process list)."""
+def libpq_connection(url: str) -> tuple[str, dict[str, str]]:
+    """A libpq `key='value'` connection string without the password, and the environment
+    carrying it (a password on the command line would show in the process list). The
+    URL's query parameters (sslmode, options, …) are libpq's own keywords."""
     parsed: URL = make_url(url)
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
-    conninfo = parsed.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
-    return conninfo, env
+    fields: dict[str, str] = {}
+    for key, value in (("host", parsed.host), ("port", parsed.port), ("user", parsed.username)):
+        if value is not None:
+            fields[key] = str(value)
+    fields["dbname"] = str(parsed.database or "")
+    for key, given in parsed.query.items():
+        fields[key] = given if isinstance(given, str) else given[-1]
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{key}={quoted(value)}" for key, value in fields.items()), env
 
 
 def _run(arguments: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -222,7 +233,7 @@ def _backup_postgres(target: Path) -> tuple[str | None, dict[str, int]]:
     """`pg_dump` on a snapshot exported by a transaction that also counts the rows."""
     pg_dump = find_tool("pg_dump")
     engine = db.database().engine
-    conninfo, env = _libpq(engine.url.render_as_string(hide_password=False))
+    conninfo, env = libpq_connection(engine.url.render_as_string(hide_password=False))
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection, connection.begin():
         snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
         names = connection.exec_driver_sql(
@@ -501,7 +512,7 @@ def _count_check(tables: dict[str, int]) -> str:
 def _restore_postgres(source: Path, manifest: dict[str, Any], work: Path) -> None:
     """Empty the schema and load the dump in one transaction that checks the counts."""
     database = manifest["database"]
-    conninfo, env = _libpq(db.database().engine.url.render_as_string(hide_password=False))
+    conninfo, env = libpq_connection(db.database().engine.url.render_as_string(hide_password=False))
     script = work / "restore.sql"
     script.write_text(PREAMBLE, encoding="utf-8")
     with script.open("a", encoding="utf-8") as handle:

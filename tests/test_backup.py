@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import MetaData, select
 
 from portal import db, operations
-from portal.backup import BackupError, find_tool
+from portal.backup import BackupError, find_tool, libpq_connection
 from portal.cli import initialise
 from portal.db.models import User
 from portal.domain.proposal import ProposalType
@@ -349,3 +349,14 @@ def test_restore_that_fails_its_row_count_check_changes_nothing(source: Flask, t
     assert rows(target) == before
     assert files(kept.parent) == {"kept.md": b"mine"}
     assert sorted(path.name for path in (tmp_path / "target").iterdir() if path.name.startswith(".")) == []
+
+
+def test_postgresql_tools_get_a_libpq_connection_string_without_the_password() -> None:
+    conninfo, env = libpq_connection(
+        "postgresql+psycopg://portal:pa%27ss@db.internal:5433/portal?options=-c+lock_timeout%3D5000&sslmode=require"
+    )
+
+    assert conninfo == (
+        "host='db.internal' port='5433' user='portal' dbname='portal' options='-c lock_timeout=5000' sslmode='require'"
+    )
+    assert env["PGPASSWORD"] == "pa'ss"
