@@ -1,18 +1,30 @@
-"""Freezing the showcase into `build/`: all or nothing, and only what changed.
+"""Freezing the showcase into `build/`: all or nothing, crash-safe, and only what changed.
 
-The new site is frozen into a temporary folder next to `build/`, starting from a copy
-of the previous build (modification times kept, so Frozen-Flask rewrites only files
-whose content changed), and swapped in only when every page rendered. A failure
-leaves the previous site exactly as it was.
+The new site is frozen into a temporary folder next to `build/` (`.build-new-*`),
+starting from a copy of the previous build (modification times kept, so Frozen-Flask
+rewrites only files whose content changed), indexed for search, and swapped in only
+when every page rendered. A failure leaves the previous site exactly as it was.
+
+A build killed at any moment (power cut, OOM killer, `kill -9`) also leaves a complete
+`build/`, old or new: the swap exchanges the two folders in one atomic step
+(`renameat2(RENAME_EXCHANGE)` on Linux), so `build/` always exists. Where the file
+system cannot exchange, it falls back to two renames, and the next build puts the old
+site back if a crash came between them. The next build also removes the folders a
+killed build left behind, and the Pagefind process dies with the build that started it.
+Every file of `build/` is world-readable (folders 0755, files 0644), so a web server
+running as another user can serve it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import fcntl
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +38,7 @@ from flask import Flask
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from portal.showcase import site
+from portal.showcase.headers import SERVICE_FILES, write_headers_file
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,7 @@ def _fingerprints(root: Path) -> dict[str, str]:
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in root.rglob("*")
-        if path.is_file() and path.name != ".gitkeep"
+        if path.is_file() and str(path.relative_to(root)) not in SERVICE_FILES
     }
 
 
@@ -65,21 +78,53 @@ def _exclusive(destination: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# The steps of a build, in order ("indexing": Pagefind is running, only when there are
+# cases; "swapping": the new site is in place and the old one not yet deleted, or between
+# the two renames of the fallback; not on a first build). `checkpoint` is called after
+# each one; tests replace it to stop a build there the way a kill would, and check that
+# build/ is still whole.
+STEPS = ("cleaned", "staged", "copied", "frozen", "indexing", "indexed", "finished", "swapping", "done")
+
+
+def checkpoint(step: str) -> None:
+    """Called after each step of `STEPS`; does nothing."""
+
+
 def build(app: Flask, destination: Path, progress: Callable[[str], None] | None = None) -> BuildSummary:
     """Freeze `app` into `destination`, atomically. Raises whatever broke the build."""
     destination = destination.resolve()
     destination.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive(destination):
+        _recover(destination)
+        checkpoint("cleaned")
         return _build(app, destination, progress)
+
+
+def _leftovers(destination: Path, kind: str) -> list[Path]:
+    """Folders of earlier builds: `kind` "new" (staging) or "old" (a retired site)."""
+    return sorted(destination.parent.glob(f".{destination.name}-{kind}-*"))
+
+
+def _recover(destination: Path) -> None:
+    """Run with the lock held, so no other build is using these folders: put back the
+    old site if a crash came between the two renames of the fallback swap, then remove
+    whatever killed builds left behind."""
+    retired = _leftovers(destination, "old")
+    if not destination.exists() and retired:
+        os.replace(max(retired, key=lambda p: p.stat().st_mtime), destination)
+    for leftover in _leftovers(destination, "new") + _leftovers(destination, "old"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None) -> BuildSummary:
     started = time.monotonic()
     before = _fingerprints(destination)
-    staging = Path(tempfile.mkdtemp(prefix=".build-new-", dir=destination.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-new-", dir=destination.parent))
     try:
+        checkpoint("staged")
         if destination.is_dir():
             shutil.copytree(destination, staging, dirs_exist_ok=True, copy_function=shutil.copy2)
+        checkpoint("copied")
         app.config["FREEZER_DESTINATION"] = str(staging)
         freezer = Freezer(app, with_static_files=True)
         freezer.register_generator(site.url_generators)
@@ -89,19 +134,36 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
             for page in freezer.freeze_yield():
                 if progress is not None:
                     progress(page.url)
+        checkpoint("frozen")
         index_search(staging)
+        checkpoint("indexed")
+        write_headers_file(staging)
         (staging / ".gitkeep").touch()
+        _make_readable(staging)
+        checkpoint("finished")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     after = _fingerprints(staging)
     _swap(staging, destination)
+    checkpoint("done")
     return BuildSummary(
         written=sum(1 for name, digest in after.items() if before.get(name) != digest),
         unchanged=sum(1 for name, digest in after.items() if before.get(name) == digest),
         removed=len(before.keys() - after.keys()),
         seconds=time.monotonic() - started,
     )
+
+
+def _make_readable(root: Path) -> None:
+    """Folders 0755 and files 0644: the site is public, and the web server may run as
+    another user (mkdtemp makes 0700, and a copied earlier build keeps its modes)."""
+    os.chmod(root, 0o755)
+    for folder, folders, names in os.walk(root):
+        for name in folders:
+            os.chmod(os.path.join(folder, name), 0o755)
+        for name in names:
+            os.chmod(os.path.join(folder, name), 0o644)
 
 
 # The pages the search covers: every case, in Chinese and in English.
@@ -120,15 +182,77 @@ def index_search(site: Path) -> None:
     if not any(site.glob("cases/*/index.html")):
         return
     command = [sys.executable, "-m", "pagefind", "--site", str(site), "--glob", CASE_PAGES, "--silent"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not (site / "pagefind" / "pagefind.js").is_file():
-        raise SearchIndexError(f"Pagefind 建立搜尋索引失敗：{(done.stderr or done.stdout).strip()[-500:]}")
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_die_with_parent(),
+    )
+    try:
+        checkpoint("indexing")
+        out, err = process.communicate()
+    finally:
+        # An exception here (Ctrl-C, a server shutting down) must not leave it running.
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    if process.returncode != 0 or not (site / "pagefind" / "pagefind.js").is_file():
+        raise SearchIndexError(f"Pagefind 建立搜尋索引失敗：{(err or out).strip()[-500:]}")
+
+
+# prctl(2): the signal the kernel sends a child when the thread that started it ends.
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """On Linux, a function for Popen's preexec_fn that has the kernel kill the child
+    (Pagefind) when this process dies, even by SIGKILL, where no `finally` runs.
+    `python -m pagefind` execs the Pagefind binary, which keeps the setting."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return set_death_signal
 
 
 def _swap(staging: Path, destination: Path) -> None:
-    """Two renames on one file system; the old site is deleted only after the new one is in."""
-    retired = destination.parent / f".build-old-{os.getpid()}"
-    if destination.exists():
+    """Put the finished site in place of `destination`, which exists throughout."""
+    if not destination.exists():
+        os.replace(staging, destination)  # the first build: nothing to keep
+    elif _exchange(staging, destination):
+        checkpoint("swapping")
+        shutil.rmtree(staging, ignore_errors=True)  # now the old site
+    else:
+        # Two renames; a crash between them leaves the old site as .build-old-*, which
+        # the next build puts back before it starts.
+        retired = destination.parent / f".{destination.name}-old-{os.getpid()}"
         os.replace(destination, retired)
-    os.replace(staging, destination)
-    shutil.rmtree(retired, ignore_errors=True)
+        checkpoint("swapping")
+        os.replace(staging, destination)
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+# renameat2(2) on Linux: swap two paths in one atomic step.
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two folders atomically; False where the system or file system cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None) if sys.platform == "linux" else None
+    if renameat2 is None:
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))

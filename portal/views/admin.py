@@ -22,6 +22,7 @@ from portal.rebuild import rebuild, showcase_config
 from portal.reference import store as reference_store
 from portal.showcase import create_showcase_app
 from portal.showcase.content import ContentError
+from portal.showcase.headers import SERVICE_FILES
 from portal.snapshot import SnapshotError
 from portal.views import require_admin
 
@@ -229,7 +230,8 @@ def _build_state() -> dict[str, object]:
     config = current_app.config
     proposals_dir = Path(config["PROPOSALS_DIR"])
     build_dir = Path(config["BUILD_DIR"])
-    built = [p for p in build_dir.rglob("*") if p.is_file() and p.name != ".gitkeep"] if build_dir.is_dir() else []
+    files = build_dir.rglob("*") if build_dir.is_dir() else []
+    built = [p for p in files if p.is_file() and p.name not in SERVICE_FILES]
     newest = max((p.stat().st_mtime for p in built), default=None)
     return {
         "case_files": len(list(proposals_dir.glob("*/*.md"))) if proposals_dir.is_dir() else 0,
