@@ -551,7 +551,7 @@ def aggregate_pages(people: dict[str, Person]) -> dict[str, str]:
     return {f"{who}:{path}": people[who].get(path) for who, paths in AGGREGATE_PAGES.items() for path in paths}
 
 
-PROPOSALS = 14
+PROPOSALS = 13
 
 
 @pytest.fixture(scope="module")
