@@ -98,7 +98,11 @@ PLAIN_FIELDS: list[tuple[str, str, int]] = [
     *(("businesses", f"items-{i}-{name}", 30) for i in range(3) for name in ("name", "where", "lead")),
     *((("resources", f"lines-{i}-{name}", size) for i in range(8) for name, size in (("kind", 20), ("note", 30)))),
     *(("resources", f"support-{i}-description", 60) for i in range(3)),
-    *((("kpis", f"rows-{i}-{name}", size) for i in range(5) for name, size in (("indicator", 20), ("definition", 30)))),
+    *(
+        ("kpis", f"rows-{i}-{name}", size)
+        for i in range(5)
+        for name, size in (("indicator", 20), ("definition", 30), ("unit", 10))
+    ),
 ]
 DNA_FIELDS = ("items_people", "items_culture", "items_land", "items_industry", "items_landscape")
 DNA_ITEM = 20
@@ -155,7 +159,6 @@ def _fixed_values(plan: Plan) -> None:
     for i in range(5):
         v["kpis"].update(
             {
-                f"rows-{i}-unit": "人",
                 f"rows-{i}-baseline": "1",
                 f"rows-{i}-baseline_year": "2025",
                 f"rows-{i}-target": "9",
@@ -224,7 +227,7 @@ def plan_proposals(count: int) -> list[Plan]:
         _fixed_values(plan)
         for step, name, _ in PLAIN_FIELDS:
             # Required text left over after packing: a harmless word.
-            plan.values[step].setdefault(name, f"{name}-空")
+            plan.values[step].setdefault(name, "空白")
         for step, name, _ in MARKDOWN_FIELDS:
             plan.values[step].setdefault(name, "空白段落")
         for name in DNA_FIELDS:
@@ -473,6 +476,16 @@ def fill(township: Person, case: Case) -> None:
     for step in STEPS:
         township.post(f"/proposals/{pid}/edit/{step}", {**v[step], "version": "0"})
         case.pages[f"section:{step}"] = township.get(f"/proposals/{pid}/edit/{step}")
+    # A second tab that opened the section before the save: the side-by-side conflict
+    # screen shows the saved text and the typed text.
+    for step in ("dna", "businesses", "stakeholders"):
+        case.pages[f"conflict:{step}"] = township.post(
+            f"/proposals/{pid}/edit/{step}", {**v[step], "version": "0"}, expect=409
+        )
+    # A form error: the page comes back with everything typed.
+    case.pages["invalid:basics"] = township.post(
+        f"/proposals/{pid}/edit/basics", {**v["basics"], "contact_email": "不是電子郵件", "version": "1"}, expect=400
+    )
     for name, path in (("overview", "edit"), ("check", "check"), ("brief", "brief")):
         case.pages[f"township:{name}"] = township.get(f"/proposals/{pid}/{path}")
     case.pages["township:detail"] = township.get(f"/proposals/{pid}")
@@ -693,6 +706,19 @@ def test_every_single_line_payload_is_on_the_pages_as_text(world: World) -> None
         for case in world.cases
     }
     assert missing == {case.proposal_id: [] for case in world.cases}
+
+
+def test_conflict_screen_shows_the_saved_and_the_typed_text(world: World) -> None:
+    """The side-by-side screen holds each stakeholder name twice: as saved and as typed."""
+    shown = {
+        case.proposal_id: [
+            active_content(case.pages["conflict:stakeholders"]).text.count(value.strip()) >= 2
+            for key, value in case.plan.values["stakeholders"].items()
+            if key.endswith("-name")
+        ]
+        for case in world.cases
+    }
+    assert shown == {case.proposal_id: [True] * 6 for case in world.cases}
 
 
 def test_notes_comments_and_reasons_are_on_the_pages_as_text(world: World) -> None:

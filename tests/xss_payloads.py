@@ -324,6 +324,21 @@ UNICODE = [
     "<scrİpt>alert(1)</scrİpt>",
 ]
 
+# Fragments short enough for the shortest fields (a KPI's unit holds 10): they open or
+# close a context the text may sit in.
+SHORT = [
+    "<script>",
+    "</script>",
+    "<!--",
+    "-->",
+    "]]>",
+    "\"'><",
+    "</title>",
+    "<svg>",
+    "&#60;b&#62;",
+    "`${1}`",
+]
+
 ONE_LINE: list[str] = [
     *SCRIPT_TAGS,
     *EVENT_HANDLERS,
@@ -335,6 +350,7 @@ ONE_LINE: list[str] = [
     *ATTRIBUTE_BREAKOUTS,
     *CSS,
     *UNICODE,
+    *SHORT,
 ]
 
 MULTI_LINE: list[str] = [
