@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from portal.db.models import (
@@ -153,60 +155,121 @@ def use_password_token(session: Session, token: str, password: str) -> User:
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
+    """Login throttling that slows guessing without handing anyone a way to lock a
+    victim out: per account, a wait that doubles after `max_failures` failures and never
+    exceeds `max_delay_seconds`; per client address, at most `address_max_failures`
+    failures across all accounts in `address_minutes`."""
+
     max_failures: int = 5
-    lock_minutes: int = 15
+    max_delay_seconds: int = 300
+    address_max_failures: int = 30
+    address_minutes: int = 15
+
+    def delay_after(self, failures: int) -> int:
+        """Seconds the account must wait after its `failures`-th failure in a row."""
+        if failures < self.max_failures:
+            return 0
+        doubled: int = 2 ** min(failures - self.max_failures, 30)
+        return min(doubled, self.max_delay_seconds)
 
 
-def is_locked(session: Session, email: str, now: datetime | None = None) -> bool:
-    row = session.get(LoginThrottle, normalise_email(email))
-    return bool(row and row.locked_until and row.locked_until > (now or utcnow()))
+@dataclass(frozen=True)
+class LoginResult:
+    """The signed-in user, or why not: `wait_seconds` > 0 when throttled (the password
+    was then not checked), and which limit applied."""
+
+    user: User | None
+    wait_seconds: int = 0
+    limit: str = ""  # "account" or "address" when throttled
 
 
-def record_failure(session: Session, email: str, policy: ThrottlePolicy, now: datetime | None = None) -> None:
-    """Count a failed login for `email` (known or not: unknown addresses are throttled
-    alike, so the lock reveals nothing). The counter is incremented in SQL so concurrent
-    workers cannot lose an increment."""
+def _account_key(email: str) -> str:
+    # Hashed so any typed address fits the column; unknown addresses are throttled alike.
+    return "account:" + hashlib.sha256(normalise_email(email).encode()).hexdigest()
+
+
+def _address_key(address: str) -> str:
+    return "address:" + address[:200]
+
+
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    if moment is None or moment <= now:
+        return 0
+    return max(int((moment - now).total_seconds() + 0.999), 1)
+
+
+def throttle_wait(
+    session: Session, email: str, address: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> tuple[int, str]:
+    """Seconds before this account may try again from this address, and which limit."""
     now = now or utcnow()
-    key = normalise_email(email)
-    window = timedelta(minutes=policy.lock_minutes)
-    # Forget stale counters so guessed addresses do not pile up forever.
+    row = session.get(LoginThrottle, _address_key(address))
+    if row is not None and row.failures >= policy.address_max_failures:
+        wait = _seconds_until(row.window_started_at + timedelta(minutes=policy.address_minutes), now)
+        if wait:
+            return wait, "address"
+    row = session.get(LoginThrottle, _account_key(email))
+    wait = _seconds_until(row.locked_until if row else None, now)
+    return (wait, "account") if wait else (0, "")
+
+
+def _count(session: Session, key: str, now: datetime, window: timedelta | None) -> int:
+    """Add one failure under `key` and return the new count. The row is created with
+    INSERT ... ON CONFLICT DO NOTHING and incremented in SQL, so failures counted by
+    concurrent workers are never lost; a window that has run out starts again at one."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(LoginThrottle).values(key=key, failures=0, window_started_at=now).on_conflict_do_nothing())
+    session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(failures=LoginThrottle.failures + 1))
+    row = session.get(LoginThrottle, key, populate_existing=True)
+    assert row is not None
+    if window is not None and row.window_started_at + window <= now:
+        row.failures, row.window_started_at = 1, now
+        session.flush()
+    return row.failures
+
+
+def record_failure(
+    session: Session, email: str, address: str, policy: ThrottlePolicy, now: datetime | None = None
+) -> None:
+    """Count a failed login against the account (known or not, so the delay reveals
+    nothing) and against the client address."""
+    now = now or utcnow()
+    # Forget counters idle for a day, so guessed addresses do not pile up forever.
     session.execute(
         delete(LoginThrottle).where(
             LoginThrottle.window_started_at < now - timedelta(days=1),
             or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
         )
     )
-    row = session.get(LoginThrottle, key, with_for_update=True)
-    if row is None:
-        session.add(LoginThrottle(key=key, failures=1, window_started_at=now))
-        session.flush()
-        return
-    if row.window_started_at + window < now and not (row.locked_until and row.locked_until > now):
-        row.failures, row.window_started_at, row.locked_until = 1, now, None
-        session.flush()
-        return
-    session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(failures=LoginThrottle.failures + 1))
-    session.refresh(row)
-    if row.failures >= policy.max_failures:
-        row.locked_until = now + window
+    _count(session, _address_key(address), now, timedelta(minutes=policy.address_minutes))
+    failures = _count(session, _account_key(email), now, None)
+    row = session.get(LoginThrottle, _account_key(email))
+    assert row is not None
+    row.window_started_at = now  # the last failure: a day without one forgets the account
+    delay = policy.delay_after(failures)
+    row.locked_until = now + timedelta(seconds=delay) if delay else None
     session.flush()
 
 
 def clear_failures(session: Session, email: str) -> None:
-    row = session.get(LoginThrottle, normalise_email(email))
-    if row is not None:
-        session.delete(row)
-        session.flush()
+    """A correct password ends the account's delay; the address count stays."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == _account_key(email)))
 
 
 def authenticate(
-    session: Session, email: str, password: str, policy: ThrottlePolicy, now: datetime | None = None
-) -> User | None:
-    """The active user with this e-mail and password, or None. Failures are counted;
-    a locked address is refused even with the right password."""
+    session: Session,
+    email: str,
+    password: str,
+    policy: ThrottlePolicy,
+    address: str = "",
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check a login. While the account or the address must wait, the password is not
+    checked and the attempt is not counted; otherwise failures are counted."""
     now = now or utcnow()
-    if is_locked(session, email, now):
-        return None
+    wait, limit = throttle_wait(session, email, address, policy, now)
+    if wait:
+        return LoginResult(None, wait, limit)
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     try:
@@ -214,13 +277,13 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         ok = False  # a wrong password and an unknown address look the same
     if not ok or user is None or not user.active:
-        record_failure(session, email, policy, now)
-        return None
+        record_failure(session, email, address, policy, now)
+        return LoginResult(None)
     if _hasher.check_needs_rehash(stored):
         user.password_hash = hash_password(password)
     clear_failures(session, email)
     user.last_login_at = now
-    return user
+    return LoginResult(user)
 
 
 def start_session(session: Session, user: User, now: datetime | None = None) -> UserSession:
@@ -241,8 +304,8 @@ def load_session(session: Session, token: str, idle: timedelta, now: datetime | 
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if row.last_seen_at + idle < now:
-        row.revoked_at = now
-        session.commit()
+        # Idle expiry needs no write: last_seen_at never moves again. `revoked_at` is
+        # kept for logins ended on purpose (logout, disabling, a new password).
         return None
     # Touch at most once a minute: most requests then need no write.
     if now - row.last_seen_at > timedelta(minutes=1):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar, cast
+from urllib.parse import unquote, urlsplit
 
 import flask_login
 from flask import (
@@ -19,12 +21,14 @@ from flask import (
     url_for,
 )
 from flask_login import LoginManager, current_user, login_user, logout_user
+from werkzeug.routing import Map
+from werkzeug.routing.converters import IntegerConverter
 from werkzeug.wrappers import Response
 
 from portal import accounts, db
 from portal.db.models import User
 from portal.forms.auth import LoginForm, SetPasswordForm
-from portal.views.stash import STASH_KEY, unauthorized
+from portal.views.stash import STASH_KEY, purge_stash, unauthorized
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()
@@ -32,7 +36,11 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = "請先登入。"
 login_manager.login_message_category = "info"
 
-LOGIN_FAILED = "電子郵件或密碼不正確。連續錯誤 {n} 次後需等待 {m} 分鐘才能再試。"
+LOGIN_FAILED = "電子郵件或密碼不正確。連續錯誤 {n} 次後，每次再試前需要等待，等待時間逐次加倍，最長 {m}。"
+ACCOUNT_WAIT = "這個帳號最近多次登入失敗，請在 {wait}後再試。"
+ADDRESS_WAIT = "這個網路位址最近登入失敗太多次，請在 {wait}後再試。"
+# The largest id a database integer column holds; a larger one in a URL is simply not found.
+MAX_ID = 2**63 - 1
 
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -43,7 +51,18 @@ def login_required(view: View) -> View:
     return cast(View, flask_login.login_required(view))
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: ids beyond a 64-bit integer do not match (404) instead
+    of overflowing the database driver."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    # Runs before any blueprint with `<int:...>` rules is registered.
+    app.url_map.converters["int"] = IdConverter
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     login_manager.init_app(app)
@@ -56,17 +75,45 @@ def load_user(token: str) -> User | None:
 
 
 def throttle_policy() -> accounts.ThrottlePolicy:
+    config = current_app.config
     return accounts.ThrottlePolicy(
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        max_failures=config["LOGIN_MAX_FAILURES"],
+        max_delay_seconds=config.get("LOGIN_MAX_DELAY_SECONDS", 300),
+        address_max_failures=config.get("LOGIN_ADDRESS_MAX_FAILURES", 30),
+        address_minutes=config["LOGIN_LOCK_MINUTES"],
     )
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would make phishing links look official."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.index")
+def _duration(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 60 else f"{-(-seconds // 60)} 分鐘"
+
+
+def safe_next(target: str | None) -> str | None:
+    """`target` if a browser would read it as a path on this site, else None: an open
+    redirect would make phishing links look official. Browsers drop tabs and line breaks
+    inside URLs, strip leading spaces and read a backslash as a slash, so any of those
+    (and any other control or space character) is refused outright, also once
+    percent-decoded, in case something on the way decodes it."""
+    if not target or len(target) > 2000:
+        return None
+    return target if _plain_path(target) and _plain_path(unquote(target)) else None
+
+
+def _plain_path(value: str) -> bool:
+    if any(c == "\\" or c.isspace() or unicodedata.category(c).startswith("C") for c in value):
+        return False
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    parts = urlsplit(value)
+    return not (parts.scheme or parts.netloc)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link for e-mails and for links handed to people, built from
+    PORTAL_BASE_URL and never from the request's Host header, which a client chooses."""
+    base = urlsplit(current_app.config["BASE_URL"].rstrip("/"))
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -75,13 +122,23 @@ def login() -> str | Response:
     form = LoginForm()
     if form.validate_on_submit():
         dbs = db.session()
-        user = accounts.authenticate(dbs, form.email.data, form.password.data, throttle_policy())
+        policy = throttle_policy()
+        # Behind a reverse proxy this is the proxy's address unless the deployment
+        # configures ProxyFix (see README, "Login, sessions and input").
+        address = request.remote_addr or ""
+        result = accounts.authenticate(dbs, form.email.data, form.password.data, policy, address)
+        user = result.user
         if user is None:
             dbs.commit()  # keep the failure count
-            policy = throttle_policy()
-            flash(LOGIN_FAILED.format(n=policy.max_failures, m=policy.lock_minutes), "error")
+            if result.limit == "address":
+                flash(ADDRESS_WAIT.format(wait=_duration(result.wait_seconds)), "error")
+            elif result.limit == "account":
+                flash(ACCOUNT_WAIT.format(wait=_duration(result.wait_seconds)), "error")
+            else:
+                flash(LOGIN_FAILED.format(n=policy.max_failures, m=_duration(policy.max_delay_seconds)), "error")
         else:
             accounts.start_session(dbs, user)
+            purge_stash(dbs, current_app.permanent_session_lifetime)
             dbs.commit()
             # A fresh session: nothing from before login carries over but a form stash.
             stash = session.get(STASH_KEY)
@@ -89,7 +146,7 @@ def login() -> str | Response:
             if stash:
                 session[STASH_KEY] = stash
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
 
