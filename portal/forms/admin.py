@@ -6,23 +6,25 @@ from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.domain.roles import Role
-from portal.forms import PortalForm, choices
+from portal.forms import PortalForm, choices, single_line
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
 
 class UserForm(PortalForm):
-    email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
-    name = StringField("姓名", validators=[DataRequired("請輸入姓名"), Length(max=60)])
+    email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254), single_line])
+    name = StringField("姓名", validators=[DataRequired("請輸入姓名"), Length(max=60), single_line])
     role = SelectField("角色", choices=ROLE_CHOICES)
     township = SelectField("所屬鄉鎮市區", validate_choice=False, description="角色為鄉鎮市區公所承辦人時必填")
     county = SelectField("所屬縣市", validate_choice=False, description="角色為縣市政府窗口時必填")
-    affiliation = StringField("服務單位", validators=[Length(max=120)], description="例如輔導團委員的學校或機構")
+    affiliation = StringField(
+        "服務單位", validators=[Length(max=120), single_line], description="例如輔導團委員的學校或機構"
+    )
 
 
 class ProgrammeForm(PortalForm):
-    ministry = StringField("主管部會", validators=[DataRequired("請輸入主管部會"), Length(max=60)])
-    name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120)])
+    ministry = StringField("主管部會", validators=[DataRequired("請輸入主管部會"), Length(max=60), single_line])
+    name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120), single_line])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
     # The programme's lock_version when the form was opened; an older one is refused.
@@ -34,7 +36,7 @@ class AuditFilterForm(PortalForm):
         csrf = False  # a GET filter changes nothing
 
     action = SelectField("動作", validate_choice=False, validators=[Optional()])
-    actor = StringField("執行者（姓名或電子郵件）", validators=[Optional(), Length(max=120)])
-    proposal = StringField("提案編號", validators=[Optional(), Length(max=10)])
+    actor = StringField("執行者（姓名或電子郵件）", validators=[Optional(), Length(max=120), single_line])
+    proposal = StringField("提案編號", validators=[Optional(), Length(max=10), single_line])
     since = DateField("起日", validators=[Optional()])
     until = DateField("迄日", validators=[Optional()])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from portal.forms import PortalForm
+from portal.forms import PortalForm, single_line
 
 
 class LoginForm(PortalForm):
-    email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254)])
+    email = EmailField("電子郵件", validators=[DataRequired("請輸入電子郵件"), Length(max=254), single_line])
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=256)])
 
 

@@ -28,7 +28,7 @@ from wtforms.validators import Email, Length, NumberRange, Optional, ValidationE
 
 from portal.domain import brief
 from portal.domain.proposal import DNA_GROUPS, ProposalType
-from portal.forms import PortalForm, RowForm, choices
+from portal.forms import PortalForm, RowForm, choices, single_line
 
 AMOUNT_MAX = 100_000_000  # NT$ thousand: 100 billion, far above any real proposal
 YEAR_MIN, YEAR_MAX = 2019, 2040
@@ -90,7 +90,7 @@ class SectionForm(PortalForm):
 class BasicsForm(SectionForm):
     title = StringField(
         "提案名稱",
-        validators=[text("title"), no_control_characters],
+        validators=[text("title"), single_line],
         description="一句話說出要做的事與地方，例如「埔里山城共好：生態旅遊與農產加值」。",
     )
     type = RadioField(
@@ -107,20 +107,20 @@ class BasicsForm(SectionForm):
     )
     theme = StringField(
         "主題",
-        validators=[text("basics.theme"), no_control_characters],
+        validators=[text("basics.theme"), single_line],
         description="例如：生態旅遊與農產加值",
     )
     contact_name = StringField(
         "聯絡人姓名",
-        validators=[Length(max=40, message="請在 40 字以內"), no_control_characters],
+        validators=[Length(max=40, message="請在 40 字以內"), single_line],
         description="只供審查聯繫使用，不會公開。",
     )
-    contact_phone = StringField("聯絡電話", validators=[Length(max=30, message="請在 30 字以內")])
+    contact_phone = StringField("聯絡電話", validators=[Length(max=30, message="請在 30 字以內"), single_line])
     contact_email = EmailField(
         "聯絡電子郵件",
-        validators=[Optional(), Email("電子郵件格式不正確"), Length(max=254, message="請在 254 字以內")],
+        validators=[Optional(), single_line, Email("電子郵件格式不正確"), Length(max=254, message="請在 254 字以內")],
     )
-    title_en = StringField("英文名稱（選填）", validators=[text("basics.title_en"), no_control_characters])
+    title_en = StringField("英文名稱（選填）", validators=[text("basics.title_en"), single_line])
     summary_en = TextAreaField(
         "英文摘要（選填）",
         validators=[text("basics.summary_en"), no_control_characters],
@@ -184,12 +184,10 @@ SECTOR_LABELS = {
 
 
 class StakeholderRow(RowForm):
-    name = StringField("單位或姓名", validators=[text("stakeholder.name"), no_control_characters])
+    name = StringField("單位或姓名", validators=[text("stakeholder.name"), single_line])
     sector = SelectField("類別", choices=choices([("", "請選擇"), *SECTOR_LABELS.items()]), validate_choice=True)
-    role = StringField("角色", validators=[text("stakeholder.role"), no_control_characters])
-    commitment = StringField(
-        "投入（資金、土地、人力、知識）", validators=[text("stakeholder.commitment"), no_control_characters]
-    )
+    role = StringField("角色", validators=[text("stakeholder.role"), single_line])
+    commitment = StringField("投入（資金、土地、人力、知識）", validators=[text("stakeholder.commitment"), single_line])
 
 
 class StakeholdersForm(SectionForm):
@@ -210,7 +208,7 @@ class ConsensusEvent(RowForm):
         "參與人數",
         validators=[Optional(), NumberRange(min=1, max=100_000, message="請填 1 到 100000 的整數")],
     )
-    outcome = StringField("結論", validators=[text("consensus.outcome"), no_control_characters])
+    outcome = StringField("結論", validators=[text("consensus.outcome"), single_line])
 
     def validate_date(self, field: DateField) -> None:
         if field.data and not (2000 <= field.data.year <= YEAR_MAX):
@@ -240,13 +238,13 @@ STRATEGY_CHOICES = choices(
 
 
 class BusinessItem(RowForm):
-    name = StringField("事業名稱", validators=[text("business.name"), no_control_characters])
+    name = StringField("事業名稱", validators=[text("business.name"), single_line])
     what = TextAreaField("做什麼", validators=[text("business.what"), no_control_characters])
-    where = StringField("地點", validators=[text("business.where"), no_control_characters])
+    where = StringField("地點", validators=[text("business.where"), single_line])
     start = MonthField("開始（年月）", validators=[Optional(), month_in_range], format="%Y-%m")
     end = MonthField("結束（年月）", validators=[Optional(), month_in_range], format="%Y-%m")
     how = TextAreaField("怎麼做", validators=[text("business.how"), no_control_characters])
-    lead = StringField("主責單位", validators=[text("business.lead"), no_control_characters])
+    lead = StringField("主責單位", validators=[text("business.lead"), single_line])
     strategies = checkboxes("對應策略（五支箭）", choices=STRATEGY_CHOICES, validate_choice=True)
 
 
@@ -259,7 +257,7 @@ class BusinessesForm(SectionForm):
 
 
 class ResourceLine(RowForm):
-    kind = StringField("項目", validators=[text("resource.kind"), no_control_characters])
+    kind = StringField("項目", validators=[text("resource.kind"), single_line])
     source = SelectField("經費來源", choices=choices([("", "請選擇"), *brief.SOURCES.items()]), validate_choice=True)
     programme = SelectField("部會計畫（來源為中央部會計畫時）", validate_choice=True)
     year = IntegerField(
@@ -273,7 +271,7 @@ class ResourceLine(RowForm):
         "金額（新臺幣千元）",
         validators=[Optional(), NumberRange(min=1, max=AMOUNT_MAX, message="金額必須是正整數（千元）")],
     )
-    note = StringField("說明", validators=[text("resource.note"), no_control_characters])
+    note = StringField("說明", validators=[text("resource.note"), single_line])
 
 
 class SupportRow(RowForm):
@@ -282,7 +280,7 @@ class SupportRow(RowForm):
         choices=choices([("", "請選擇"), *((k, k) for k in brief.SUPPORT_KINDS)]),
         validate_choice=True,
     )
-    description = StringField("需要的協助", validators=[text("support.description"), no_control_characters])
+    description = StringField("需要的協助", validators=[text("support.description"), single_line])
 
 
 class ResourcesForm(SectionForm):
@@ -294,9 +292,9 @@ class ResourcesForm(SectionForm):
 
 
 class KpiRow(RowForm):
-    indicator = StringField("指標", validators=[text("kpi.indicator"), no_control_characters])
-    definition = StringField("衡量標準", validators=[text("kpi.definition"), no_control_characters])
-    unit = StringField("單位", validators=[text("kpi.unit"), no_control_characters])
+    indicator = StringField("指標", validators=[text("kpi.indicator"), single_line])
+    definition = StringField("衡量標準", validators=[text("kpi.definition"), single_line])
+    unit = StringField("單位", validators=[text("kpi.unit"), single_line])
     baseline = DecimalField("現況值", validators=[Optional(), finite_number], places=None)
     baseline_year = IntegerField(
         "現況年",
