@@ -66,7 +66,8 @@ def can_view(user: Actor, proposal: ProposalFacts) -> bool:
     if is_editor(user, proposal):
         return True
     if user.role == Role.TOWNSHIP:
-        return user.township_code in proposal.participating_codes and not _never_submitted_draft(proposal)
+        # The lead of a county-authored case and every participating township.
+        return user.township_code in involved_townships(proposal) and not _never_submitted_draft(proposal)
     if user.role == Role.COUNTY:
         return user.county_code == proposal.county_code and not _never_submitted_draft(proposal)
     if user.role == Role.REVIEWER:
@@ -80,13 +81,25 @@ def can_view(user: Actor, proposal: ProposalFacts) -> bool:
     return False
 
 
+def involved_townships(proposal: ProposalFacts) -> set[str]:
+    """The lead township and every participating one."""
+    return {proposal.lead_township_code, *proposal.participating_codes}
+
+
+def involved_counties(proposal: ProposalFacts) -> set[str]:
+    """The counties of every township involved. A township's code starts with its
+    county's five digits (the reference data and case files are checked for this)."""
+    return {proposal.county_code, *(code[:5] for code in involved_townships(proposal))}
+
+
 def conflict_applies(scope: str, code: str, proposal_id: int, proposal: ProposalFacts) -> bool:
     """Whether a reviewer's conflict (an affiliation or a declaration) covers `proposal`.
-    Affiliations cover every township the proposal involves, not only the lead."""
+    Affiliations cover every township the proposal involves and every county they are
+    in, not only the lead's."""
     if scope == "county":
-        return code == proposal.county_code
+        return code in involved_counties(proposal)
     if scope == "township":
-        return code == proposal.lead_township_code or code in proposal.participating_codes
+        return code in involved_townships(proposal)
     return scope == "proposal" and code == str(proposal_id)
 
 
