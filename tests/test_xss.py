@@ -861,17 +861,22 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def test_feed_is_well_formed_and_holds_titles_as_plain_text(world: World) -> None:
+    """Atom text constructs without a type are plain text to every reader: the titles and
+    summaries (with the theme) are exactly what was typed, and nothing is typed as HTML."""
     root = ET.parse(world.build_dir / "feed.xml").getroot()
 
-    titles = sorted(entry.findtext(f"{ATOM}title") or "" for entry in root.iter(f"{ATOM}entry"))
+    entries = sorted(
+        (entry.findtext(f"{ATOM}title") or "", entry.findtext(f"{ATOM}summary") or "")
+        for entry in root.iter(f"{ATOM}entry")
+    )
     tags = {element.tag for element in root.iter()}
     markup = [element.get("type") for element in root.iter() if element.get("type") not in (None, "text")]
 
     expected = sorted(
-        [case.plan.values["basics"]["title"].strip() for case in world.cases]
-        + [world.baseline.plan.values["basics"]["title"]]
+        (basics["title"].strip(), f"南投縣埔里鎮：{basics['theme'].strip()}")
+        for basics in [case.plan.values["basics"] for case in [world.baseline, *world.cases]]
     )
-    assert titles == expected
+    assert entries == expected
     assert markup == []
     assert tags <= {
         f"{ATOM}{name}"
