@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import accounts, db, operations, publish
+from portal.audit import audit_group
 from portal.backup import backup_command, restore_command
 from portal.cli_error import CliError
 from portal.db import migrate
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reference_group)
     app.cli.add_command(notifications_group)
     app.cli.add_command(freeze_command)
+    app.cli.add_command(audit_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from werkzeug.wrappers import Response
 
 from portal import accounts, db, operations
+from portal import audit as audit_log
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.errors import DomainError
@@ -78,6 +79,7 @@ def audit() -> str:
         page=page,
         pages=pages,
         args=args,
+        chain=audit_log.inspect(db.session()),
     )
 
 
