@@ -11,6 +11,9 @@ from typing import Any
 
 import psycopg
 import pytest
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Connection, Engine, select, text
@@ -466,6 +469,29 @@ def test_lifted_allows_change_then_restores_guards_and_records_it(app: Flask, se
         "0099：合併說明欄位",
     )
     assert audit.inspect(session).sound
+
+
+def test_lifted_batch_migration_of_review_keeps_rows_and_guards(app: Flask, reviewed: Review, session: Session) -> None:
+    # Arrange: the README's example, run the way a migration runs it
+    engine = engine_of(app)
+    session.rollback()
+
+    # Act
+    with engine.begin() as connection:
+        context = MigrationContext.configure(connection, opts={"render_as_batch": engine.dialect.name == "sqlite"})
+        with (
+            history.lifted(connection, "0007：審查評分加上 rubric_id 欄位"),
+            Operations(context).batch_alter_table("review") as batch_op,
+        ):
+            batch_op.add_column(sa.Column("rubric_id", sa.Integer(), nullable=True))
+
+    # Assert
+    with engine.connect() as connection:
+        assert history.missing_triggers(connection) == []
+        assert connection.execute(text("SELECT id, rubric_id FROM review")).all() == [(reviewed.id, None)]
+    assert audit.inspect(session).sound
+    with pytest.raises(IntegrityError), engine.begin() as connection:
+        connection.exec_driver_sql(f"DELETE FROM review WHERE id = {reviewed.id}")
 
 
 def test_lifted_without_reason_is_refused_and_keeps_guards(app: Flask) -> None:
