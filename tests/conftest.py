@@ -66,6 +66,9 @@ class SqliteDatabases:
         pass
 
 
+LOCK_TIMEOUT_MS = 60_000
+
+
 class PostgresDatabases:
     """A database on the server for each test folder, named after this process.
 
@@ -123,7 +126,12 @@ class PostgresDatabases:
         """The database of `folder`; an empty one the first time the folder is seen."""
         if folder not in self.names:
             self._create(folder, "template0")
-        return self.server.set(database=self.names[folder]).render_as_string(hide_password=False)
+        # A test that waits for a lock its own process holds fails after a minute instead
+        # of stopping the run.
+        url = self.server.set(database=self.names[folder]).update_query_dict(
+            {"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}
+        )
+        return url.render_as_string(hide_password=False)
 
     def save_template(self, folder: Path) -> None:
         self.template = self.names[folder]
@@ -178,6 +186,13 @@ def _databases() -> SqliteDatabases | PostgresDatabases:
 # Read once when the tests start; tests that change PORTAL_* variables do not move it.
 DATABASES = _databases()
 POSTGRESQL = DATABASES.postgresql
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if isinstance(DATABASES, PostgresDatabases):
+        server = DATABASES.server
+        return f"database: PostgreSQL at {server.host}:{server.port}, a database per test (PORTAL_DATABASE_URL)"
+    return "database: SQLite, a file per test (set PORTAL_DATABASE_URL to use PostgreSQL)"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
