@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.domain.scoring import Rubric
-from portal.forms import PortalForm, RowForm, choices
+from portal.forms import PortalForm, RowForm, choices, single_line
 from portal.review import CONFIDENCE, OUTCOMES
 
 TRISTATE = choices([("yes", "是"), ("no", "否"), ("unsure", "無法判斷")])
@@ -88,7 +88,7 @@ class DeclareConflictForm(PortalForm):
 class AffiliationForm(PortalForm):
     reviewer = SelectField("委員", coerce=int, validate_choice=True)
     code = SelectField("所屬縣市或鄉鎮市區", validate_choice=False, validators=[DataRequired("請選擇")])
-    reason = StringField("說明", validators=[Length(max=200)], description="例如：任職於該縣市的大學")
+    reason = StringField("說明", validators=[Length(max=200), single_line], description="例如：任職於該縣市的大學")
 
 
 class AssignForm(PortalForm):
@@ -125,7 +125,7 @@ class DecisionForm(PortalForm):
     )
     meeting = StringField(
         "會議",
-        validators=[DataRequired("請填寫會議"), Length(max=120)],
+        validators=[DataRequired("請填寫會議"), Length(max=120), single_line],
         description="例如：第 12 次地方創生會報工作會議",
     )
     decided_on = DateField("決定日期", validators=[DataRequired("請填寫日期（例如 2026-10-20）")])
