@@ -114,7 +114,7 @@ def test_admin_adds_user_and_sees_one_time_link(make: Factory, auth: Auth, sessi
         "10008090",
         None,
     )
-    assert re.search(r"http://localhost/auth/set-password/[\w-]{40,}", page)
+    assert re.search(r"http://127\.0\.0\.1:5000/auth/set-password/[\w-]{40,}", page)  # PORTAL_BASE_URL
 
 
 def test_admin_add_user_duplicate_shows_error_next_to_field(make: Factory, auth: Auth) -> None:
