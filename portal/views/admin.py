@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from portal import accounts, db, operations
 from portal import audit as audit_log
-from portal.auth import login_required
+from portal.auth import external_url, login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
@@ -47,8 +47,9 @@ def _filtered(form: AuditFilterForm) -> Select[AuditEvent]:
         query = query.where(AuditEvent.proposal_id == int(form.proposal.data))
     if form.since.data:
         query = query.where(AuditEvent.at >= datetime.combine(form.since.data, time(), UTC))
-    if form.until.data:
-        end = datetime.combine(form.until.data, time(), UTC) + timedelta(days=1)
+    # Until the last day of the calendar means no upper bound (the day after it does not exist).
+    if form.until.data and form.until.data < date.max:
+        end = datetime.combine(form.until.data + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.at < end)
     return query
 
@@ -66,6 +67,8 @@ def audit() -> str:
         query = _filtered(form)
         dbs = db.session()
         total = dbs.scalar(select(func.count()).select_from(query.subquery())) or 0
+        # A page past the last one shows the last one (and a huge number never reaches SQL).
+        page = min(page, max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
         events = list(dbs.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     args = {k: v for k, v in request.args.items() if k != "page"}
@@ -117,7 +120,7 @@ def users() -> str:
             getattr(form, error.field or "email").errors.append(str(error))
         else:
             dbs.commit()
-            link = url_for("auth.set_password", token=token, _external=True)
+            link = external_url("auth.set_password", token=token)
             flash(f"已新增帳號 {user.email}。請將下方的設定密碼連結交給本人。", "success")
             form = _user_form()
             form.process(formdata=None)
@@ -311,7 +314,8 @@ def showcase_preview(path: str) -> Response | tuple[str, int]:
         return render_template("admin/showcase_error.html", error=error), 500
     environ = dict(request.environ)
     environ["SCRIPT_NAME"] = request.script_root + PREVIEW_PREFIX
-    environ["PATH_INFO"] = "/" + path
+    # WSGI carries the path as UTF-8 bytes read as Latin-1 (PEP 3333).
+    environ["PATH_INFO"] = ("/" + path).encode("utf-8").decode("latin-1")
     response = Response.from_app(site.wsgi_app, environ, buffered=True)
     response.headers["X-Robots-Tag"] = "noindex"
     return response
