@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from portal import accounts, db
 from portal.db.models import User
 from portal.forms.auth import LoginForm, SetPasswordForm
-from portal.views.stash import STASH_KEY, purge_stash, unauthorized
+from portal.stash import STASH_KEY, purge_stash, unauthorized
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 login_manager = LoginManager()

@@ -23,8 +23,8 @@ from portal.domain.proposal import ProposalType
 from portal.domain.workflow import Action
 from portal.forms import choices
 from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, SectionForm
+from portal.stash import restore_stash
 from portal.views import visible_proposal
-from portal.views.stash import restore_stash
 
 bp = Blueprint("wizard", __name__, url_prefix="/proposals")
 
