@@ -137,6 +137,8 @@ def score(proposal_id: int) -> str | BaseResponse:
 def declare(proposal_id: int) -> BaseResponse:
     """A reviewer declares a conflict of interest and loses access to the case."""
     proposal = visible_proposal(proposal_id)
+    if current_user.role != Role.REVIEWER:
+        abort(403)
     form = DeclareConflictForm()
     if not form.validate():
         flash("；".join(e for errors in form.errors.values() for e in errors), "error")
