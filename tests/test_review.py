@@ -685,6 +685,30 @@ def test_decision_that_needs_reasons_is_refused_without_them(world: Round, sessi
     assert list(session.scalars(select(Decision))) == []
 
 
+@pytest.mark.parametrize("huge", [str(2**63), str(2**64), "100000001"])
+def test_amounts_beyond_any_budget_are_refused_next_to_the_field(world: Round, session: Session, huge: str) -> None:
+    reviewer = world.reviewers[0]
+    proposal = world.in_review(reviewer)
+    world.score(proposal, reviewer, scores(5, 5, 5))
+    form = decision_form(
+        **{
+            "resources-0-programme": YOUTH[1],
+            "resources-0-amount": huge,
+            "resources-0-year": "2027",
+            "private_investment": huge,
+        }
+    )
+
+    page = world.decide(proposal, form)
+
+    assert field_errors(page) == {
+        "resources-0-amount": ["金額必須是 1 到 100000000 的整數（千元）"],
+        "private_investment": ["請填 0 到 100000000 的整數（千元）"],
+    }
+    assert world.fresh(proposal).status == "in_review"
+    assert list(session.scalars(select(Decision))) == []
+
+
 def test_unknown_programme_is_refused_over_http_and_by_the_operation(world: Round, session: Session) -> None:
     reviewer = world.reviewers[0]
     proposal = world.in_review(reviewer)

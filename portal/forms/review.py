@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.domain.scoring import Rubric
 from portal.forms import PortalForm, RowForm, choices, single_line
+from portal.forms.wizard import AMOUNT_MAX
 from portal.review import CONFIDENCE, OUTCOMES
 
 TRISTATE = choices([("yes", "是"), ("no", "否"), ("unsure", "無法判斷")])
@@ -104,7 +105,13 @@ class AssignForm(PortalForm):
 
 class MatchedRow(RowForm):
     programme = SelectField("部會計畫", validate_choice=True)
-    amount = IntegerField("金額（千元）", validators=[Optional(), NumberRange(min=1, message="金額必須是正整數")])
+    amount = IntegerField(
+        "金額（千元）",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=AMOUNT_MAX, message=f"金額必須是 1 到 {AMOUNT_MAX} 的整數（千元）"),
+        ],
+    )
     year = IntegerField("年度", validators=[Optional(), NumberRange(min=2019, max=2040, message="請填 2019 到 2040")])
 
     def validate_amount(self, field: IntegerField) -> None:
@@ -131,7 +138,9 @@ class DecisionForm(PortalForm):
     decided_on = DateField("決定日期", validators=[DataRequired("請填寫日期（例如 2026-10-20）")])
     resources = FieldList(FormField(MatchedRow), min_entries=3, max_entries=8)
     private_investment = IntegerField(
-        "民間投資承諾（千元）", validators=[Optional(), NumberRange(min=0, message="不可為負數")], default=0
+        "民間投資承諾（千元）",
+        validators=[Optional(), NumberRange(min=0, max=AMOUNT_MAX, message=f"請填 0 到 {AMOUNT_MAX} 的整數（千元）")],
+        default=0,
     )
 
     def validate_reasons(self, field: Any) -> None:
