@@ -103,7 +103,11 @@ class PostgresDatabases:
             names = connection.execute(
                 text("SELECT datname FROM pg_database WHERE datname LIKE 'portal\\_test\\_%'")
             ).scalars()
-            stale = [name for name in names if not _process_alive(int(name.split("_")[2]))]
+            stale = [
+                name
+                for name in names
+                if (pid := re.fullmatch(r"portal_test_(\d+)_\w+", name)) and not _process_alive(int(pid[1]))
+            ]
         for name in stale:
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
