@@ -48,34 +48,6 @@ def _text(value: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def canonical(
-    *,
-    at: datetime,
-    actor_id: int | None,
-    actor_label: str,
-    action: str,
-    proposal_id: int | None,
-    from_state: str | None,
-    to_state: str | None,
-    reason: str,
-    prev_hash: str,
-) -> bytes:
-    """The bytes that are hashed: a JSON array in a fixed order, UTF-8, no spaces."""
-    fields = [
-        FORMAT,
-        _utc_text(at),
-        actor_id,
-        _text(actor_label),
-        _text(action),
-        proposal_id,
-        _text(from_state),
-        _text(to_state),
-        _text(reason),
-        prev_hash,
-    ]
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def event_hash(
     *,
     at: datetime,
@@ -88,18 +60,21 @@ def event_hash(
     reason: str,
     prev_hash: str,
 ) -> str:
-    """The SHA-256 of an event's canonical serialisation, as 64 hex digits."""
-    data = canonical(
-        at=at,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        action=action,
-        proposal_id=proposal_id,
-        from_state=from_state,
-        to_state=to_state,
-        reason=reason,
-        prev_hash=prev_hash,
-    )
+    """The SHA-256, as 64 hex digits, of an event's canonical serialisation: a JSON array
+    in a fixed order, UTF-8, no spaces."""
+    fields = [
+        FORMAT,
+        _utc_text(at),
+        actor_id,
+        _text(actor_label),
+        _text(action),
+        proposal_id,
+        _text(from_state),
+        _text(to_state),
+        _text(reason),
+        prev_hash,
+    ]
+    data = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return hashlib.sha256(data).hexdigest()
 
 
