@@ -3,7 +3,7 @@
     python bench/freeze.py [--cases 368] [--keep DIR]
 
 Makes one case per township (up to 368) from a demo case file, with the township,
-county, region, slug and cycle changed, then times:
+county, region, slug, cycle and narrative text changed, then times:
 
 1. a full build into an empty build/ (every page, the search index);
 2. a second build with nothing changed;
@@ -44,6 +44,12 @@ def read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def local(text: str, township: str) -> str:
+    """The sample's narrative told for `township`: every case has its own text, so no
+    cache of rendered Markdown can serve one case's text for another."""
+    return f"{township}：{text}".replace("池上", township)
+
+
 def make_cases(sample: snapshot.Case, folder: Path, count: int) -> list[Path]:
     regions = {row["county_code"]: row["region"] for row in read("regions.csv")}
     paths = []
@@ -54,6 +60,13 @@ def make_cases(sample: snapshot.Case, folder: Path, count: int) -> list[Path]:
             slug=f"case-{town['code']}",
             cycle=cycle,
             title=f"{town['township_zh']}{sample.title}",
+            dna=dataclasses.replace(sample.dna, summary=local(sample.dna.summary, town["township_zh"])),
+            consensus=dataclasses.replace(sample.consensus, vision=local(sample.consensus.vision, town["township_zh"])),
+            businesses_summary=local(sample.businesses_summary, town["township_zh"]),
+            businesses=tuple(
+                dataclasses.replace(b, what=local(b.what, town["township_zh"]), how=local(b.how, town["township_zh"]))
+                for b in sample.businesses
+            ),
             township=snapshot.Place(code=town["code"], name=town["township_zh"], name_en=town["township_en"]),
             county=snapshot.Place(code=town["code"][:5], name=town["county_zh"], name_en=town["county_en"]),
             region=regions[town["code"][:5]],

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 from flask import Flask
+from werkzeug.exceptions import NotFound
 
 from portal import snapshot
+from portal.config import PROJECT_ROOT
+from portal.showcase import create_showcase_app, site
 from tests.test_demo import run_demo
 from tests.test_publish import SAMPLE_DAY, expected_case
 
@@ -108,3 +111,53 @@ def test_both_parsers_give_the_same_error(
             snapshot.load(path)
         errors.append(str(caught.value))
     assert errors == [f"{path}：{message}"] * 2
+
+
+# --- many cases ----------------------------------------------------------------------------
+
+
+def publish_cases(folder: Path, count: int) -> list[snapshot.Case]:
+    """`count` case files under `folder`, each with its own slug and its own narrative."""
+    base = expected_case("puli-township-7", SAMPLE_DAY)
+    cases = []
+    for number in range(count):
+        case = dataclasses.replace(
+            base,
+            slug=f"case-{number:04d}",
+            title=f"第 {number} 號{base.title}",
+            dna=dataclasses.replace(base.dna, summary=f"第 {number} 號：**{base.dna.summary}**"),
+            consensus=dataclasses.replace(base.consensus, vision=f"- 願景 {number}\n- {base.consensus.vision}"),
+        )
+        path = folder / case.cycle / f"{case.slug}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(snapshot.dump(case), encoding="utf-8")
+        cases.append(case)
+    return cases
+
+
+def showcase(tmp_path: Path, **config: object) -> Flask:
+    return create_showcase_app(
+        {
+            "CONTENT_DIR": str(PROJECT_ROOT / "content"),
+            "PROPOSALS_DIR": str(tmp_path / "proposals"),
+            "BUILD_DIR": str(tmp_path / "build"),
+            **config,
+        }
+    )
+
+
+# --- case lookup ---------------------------------------------------------------------------
+
+
+def test_case_by_slug_finds_each_case_through_one_dict(tmp_path: Path) -> None:
+    written = publish_cases(tmp_path / "proposals", 30)
+    app = showcase(tmp_path)
+
+    with app.test_request_context():
+        found = {c.slug: site.case_by_slug(c.slug).case for c in written}
+        with pytest.raises(NotFound):
+            site.case_by_slug("case-9999")
+    assert found == {c.slug: c for c in written}
+    assert app.extensions["showcase.by_slug"] == {s.case.slug: s for s in app.extensions["showcase.cases"]}
+    page = app.test_client().get("/cases/case-0017/")
+    assert (page.status_code, "第 17 號" in page.get_data(as_text=True)) == (200, True)

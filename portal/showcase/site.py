@@ -34,6 +34,7 @@ def init_app(app: Flask) -> None:
     (and so the build), naming the file."""
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
     app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]))
+    app.extensions["showcase.by_slug"] = {shown.case.slug: shown for shown in app.extensions["showcase.cases"]}
     app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
     app.extensions["showcase.facets"] = {lang: _facets(app.extensions["showcase.cases"], lang) for lang in LANGUAGES}
     app.register_blueprint(bp)
@@ -53,10 +54,9 @@ def cases() -> list[Shown]:
 
 
 def case_by_slug(slug: str) -> Shown:
-    for shown in cases():
-        if shown.case.slug == slug:
-            return shown
-    abort(404)
+    """The case published under `slug` (slugs are unique: `load_cases` refuses a repeat)."""
+    by_slug: dict[str, Shown] = current_app.extensions["showcase.by_slug"]
+    return by_slug.get(slug) or abort(404)
 
 
 def page_by_slug(slug: str) -> Page:
