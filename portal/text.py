@@ -1,17 +1,28 @@
 """User Markdown to sanitized HTML: the one place user text becomes markup.
 
 Narrative fields are converted once, when saved or published, and the HTML is cached
-(`render_fields`); page views never convert Markdown. Python-Markdown runs with raw HTML
+(`render_fields`); page views never convert Markdown. The showcase keeps its renderings
+by content hash across builds (`RenderCache`), invalidated when this module or the
+Markdown or bleach version changes. Python-Markdown runs with raw HTML
 switched off, so tags a user types come out as visible text, and bleach then cleans the
 result against a short allowlist, so the allowlist alone decides what markup survives.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import importlib.metadata
+import json
+import os
 import re
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
@@ -48,13 +59,104 @@ def render(source: str) -> str:
     """Markdown to HTML that contains nothing but the allowlisted markup; "" for blank input."""
     if not source.strip():
         return ""
+    converters = _converters()
     try:
-        body = _cleaner().clean(_markdown().convert(_separate_lists(source)))
+        # reset() forgets the previous text's state (reference links, footnotes, stash).
+        body = converters.cleaner.clean(converters.markdown.reset().convert(_separate_lists(source)))
     except RecursionError:
         # Hundreds of nested list levels are abuse, not narrative: keep the text, lose the shape,
-        # rather than fail the user's save.
+        # rather than fail the user's save. The converter may be left half-way: drop it.
+        _local.__dict__.pop("converters", None)
         body = _cleaner().clean(_escaped_paragraphs(source))
     return body.strip()
+
+
+@dataclass
+class _Converters:
+    markdown: markdown.Markdown
+    cleaner: bleach.Cleaner
+
+
+# One Markdown converter and one cleaner per thread, reused for every text: building them
+# costs more than converting a paragraph. Neither is thread-safe, hence one per thread.
+_local = threading.local()
+
+
+def _converters() -> _Converters:
+    converters: _Converters | None = getattr(_local, "converters", None)
+    if converters is None:
+        converters = _local.converters = _Converters(_markdown(), _cleaner())
+    return converters
+
+
+def digest(source: str) -> str:
+    """The content hash a rendering is cached under."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@cache
+def rules_version() -> str:
+    """Changes whenever the output of `render` may change: this module's code (its rules)
+    or the Markdown or bleach version. A cache made under other rules is not used."""
+    here = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return f"{here}/markdown-{_version('markdown')}/bleach-{_version('bleach')}"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class RenderCache:
+    """`render`'s output by content hash, kept in a JSON file between builds, so an
+    unchanged text is never converted again. The file holds only what the last build
+    used; one made under other rules (`rules_version`), or unreadable, is ignored."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.html: dict[str, str] = _read_cache(path) if path is not None else {}
+        self.used: dict[str, str] = {}
+        self.converted = 0
+
+    def render(self, source: str) -> str:
+        key = digest(source)
+        found = self.used.get(key)
+        if found is None:
+            found = self.html.get(key)
+            if found is None:
+                found = render(source)
+                self.converted += 1
+            self.used[key] = found
+        return found
+
+    def save(self, path: Path | None = None) -> None:
+        """Write what this build used to `path` (default: where it was read from),
+        atomically, so a build killed while writing leaves the previous file."""
+        path = path or self.path
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = json.dumps({"rules": rules_version(), "html": self.used}, ensure_ascii=False, sort_keys=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(body)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _read_cache(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("rules") != rules_version() or not isinstance(data.get("html"), dict):
+        return {}
+    return {k: v for k, v in data["html"].items() if isinstance(k, str) and isinstance(v, str)}
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\S")
@@ -138,12 +240,12 @@ def _resolve(node: object, segments: Sequence[str], done: tuple[str, ...]) -> It
 
 
 def _markdown() -> markdown.Markdown:
-    # A fresh converter per call: Markdown instances keep state and are not thread-safe.
+    # Markdown instances keep state and are not thread-safe: `render` keeps one per thread.
     return markdown.Markdown(extensions=["nl2br", "sane_lists", _NarrativeExtension()])
 
 
 def _cleaner(tags: frozenset[str] = ALLOWED_TAGS) -> bleach.Cleaner:
-    # A fresh cleaner per call: bleach's parser keeps state and is not thread-safe.
+    # bleach's parser keeps state and is not thread-safe: `render` keeps one per thread.
     return bleach.Cleaner(
         tags=tags,
         attributes=_ATTRIBUTES,

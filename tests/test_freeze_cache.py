@@ -4,7 +4,11 @@ that lasts across builds, case lookup by slug and the listings' page windows."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import importlib.metadata
+import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -12,11 +16,15 @@ import yaml
 from flask import Flask
 from werkzeug.exceptions import NotFound
 
-from portal import snapshot
+from portal import snapshot, text
 from portal.config import PROJECT_ROOT
 from portal.showcase import create_showcase_app, site
+from portal.showcase.build import build
+from portal.showcase.cases import cache_file
 from tests.test_demo import run_demo
 from tests.test_publish import SAMPLE_DAY, expected_case
+from tests.test_text import ABUSE, NARRATIVE
+from tests.xss_payloads import CONTROL, MULTI_LINE, ONE_LINE
 
 # --- the YAML parser ---------------------------------------------------------------------
 
@@ -161,3 +169,116 @@ def test_case_by_slug_finds_each_case_through_one_dict(tmp_path: Path) -> None:
     assert app.extensions["showcase.by_slug"] == {s.case.slug: s for s in app.extensions["showcase.cases"]}
     page = app.test_client().get("/cases/case-0017/")
     assert (page.status_code, "第 17 號" in page.get_data(as_text=True)) == (200, True)
+
+
+# --- one converter reused, renderings cached by content hash --------------------------------
+
+CORPUS = [*ONE_LINE, *MULTI_LINE, *CONTROL, *(p.values[0] for p in [*NARRATIVE, *ABUSE])]
+
+
+def fresh_render(source: str) -> str:
+    """`render` as it was before converters were reused: new ones for every text."""
+    if not source.strip():
+        return ""
+    return text._cleaner().clean(text._markdown().convert(text._separate_lists(source))).strip()
+
+
+def test_the_reused_converter_renders_every_corpus_text_as_fresh_ones_do() -> None:
+    # Forwards then backwards, so each text follows a different one the second time.
+    for order in (CORPUS, CORPUS[::-1]):
+        assert [text.render(source) for source in order] == [fresh_render(source) for source in order]
+
+
+def test_a_reference_defined_in_one_text_does_not_reach_the_next() -> None:
+    assert text.render("[a]: https://example.org/\n\n[鏈結][a]") == (
+        '<p><a href="https://example.org/" rel="nofollow noopener">鏈結</a></p>'
+    )
+    assert text.render("[鏈結][a]") == "<p>[鏈結][a]</p>"
+
+
+def test_too_deep_nesting_does_not_break_the_next_text() -> None:
+    assert text.render("- " * 1000 + "x") == "<p>" + "- " * 1000 + "x</p>"
+    assert text.render("**粗體**") == "<p><strong>粗體</strong></p>"
+
+
+def test_each_thread_converts_with_its_own_converter() -> None:
+    sources = [f"第 {n} 段 **粗體** [a](https://example.org/{n})" for n in range(200)]
+    expected = [fresh_render(source) for source in sources]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(text.render, sources * 4))
+    assert results == expected * 4
+
+
+def test_render_cache_converts_each_text_once_and_keeps_only_what_was_used(tmp_path: Path) -> None:
+    path = tmp_path / "cache" / "build.json"
+    first = text.RenderCache(path)
+    assert [first.render("**甲**"), first.render("乙"), first.render("**甲**")] == [
+        "<p><strong>甲</strong></p>",
+        "<p>乙</p>",
+        "<p><strong>甲</strong></p>",
+    ]
+    assert first.converted == 2
+    first.save()
+
+    second = text.RenderCache(path)
+    assert (second.render("乙"), second.render("丙"), second.converted) == ("<p>乙</p>", "<p>丙</p>", 1)
+    second.save()
+    stored = json.loads(path.read_text("utf-8"))
+    assert stored == {
+        "rules": text.rules_version(),
+        "html": {text.digest("乙"): "<p>乙</p>", text.digest("丙"): "<p>丙</p>"},
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"rules": "another module or library version", "html": {"%s": "<script>x</script>"}}',
+        "not json",
+        '["a list"]',
+        '{"rules": "%s", "html": ["a list"]}',
+    ],
+    ids=["other-rules", "not-json", "not-an-object", "html-not-an-object"],
+)
+def test_render_cache_made_under_other_rules_or_unreadable_is_not_used(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "build.json"
+    path.write_text(body.replace("%s", text.digest("乙")), encoding="utf-8")
+    cache = text.RenderCache(path)
+    assert (cache.render("乙"), cache.converted) == ("<p>乙</p>", 1)
+
+
+def test_rules_version_names_the_module_and_library_versions() -> None:
+    module = hashlib.sha256(Path(text.__file__).read_bytes()).hexdigest()
+    versions = (importlib.metadata.version("markdown"), importlib.metadata.version("bleach"))
+    assert text.rules_version() == f"{module}/markdown-{versions[0]}/bleach-{versions[1]}"
+
+
+def test_second_build_converts_no_text_and_a_changed_case_only_its_own(tmp_path: Path) -> None:
+    written = publish_cases(tmp_path / "proposals", 12)
+    destination = tmp_path / "build"
+
+    first = showcase(tmp_path)
+    build(first, destination)
+    second = showcase(tmp_path)
+    path = tmp_path / "proposals" / "2026" / "case-0005.md"
+    path.write_text(path.read_text("utf-8").replace("願景 5", "願景五"), encoding="utf-8")
+    third = showcase(tmp_path)
+
+    # Each case has 7 narrative texts, 2 of them (dna, vision) its own, 5 the same in every case.
+    converted = [app.extensions["showcase.render_cache"].converted for app in (first, second, third)]
+    assert converted == [len(written) * 2 + 5, 0, 1]
+    assert cache_file(destination) == tmp_path / ".showcase-cache" / "build.json"
+    assert not any(p.name.endswith(".json") and "showcase-cache" in str(p) for p in destination.rglob("*"))
+    page = third.test_client().get("/cases/case-0005/").get_data(as_text=True)
+    assert "<li>願景五</li>" in page
+
+
+def test_built_pages_are_the_same_with_and_without_the_cache(tmp_path: Path) -> None:
+    publish_cases(tmp_path / "proposals", 3)
+    build(showcase(tmp_path), tmp_path / "build")
+    cached = showcase(tmp_path)
+    assert cached.extensions["showcase.render_cache"].converted == 0
+    uncached = showcase(tmp_path, BUILD_DIR=str(tmp_path / "elsewhere" / "build"))
+    assert uncached.extensions["showcase.render_cache"].converted == 3 * 2 + 5
+    for url in ("/cases/case-0001/", "/en/cases/case-0002/", "/cases/"):
+        assert cached.test_client().get(url).get_data() == uncached.test_client().get(url).get_data()

@@ -37,7 +37,9 @@ from pathlib import Path
 from flask import Flask
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
+from portal import text
 from portal.showcase import site
+from portal.showcase.cases import cache_file
 from portal.showcase.headers import SERVICE_FILES, write_headers_file
 
 
@@ -146,6 +148,7 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
         raise
     after = _fingerprints(staging)
     _swap(staging, destination)
+    _keep_renderings(app, destination)
     checkpoint("done")
     return BuildSummary(
         written=sum(1 for name, digest in after.items() if before.get(name) != digest),
@@ -153,6 +156,15 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
         removed=len(before.keys() - after.keys()),
         seconds=time.monotonic() - started,
     )
+
+
+def _keep_renderings(app: Flask, destination: Path) -> None:
+    """Keep the narrative this build rendered for the next one. Only an optimisation:
+    a cache that cannot be written costs the next build time, never the site."""
+    cache: text.RenderCache | None = app.extensions.get("showcase.render_cache")
+    if cache is not None:
+        with contextlib.suppress(OSError):
+            cache.save(cache_file(destination))
 
 
 def _make_readable(root: Path) -> None:

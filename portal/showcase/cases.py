@@ -1,11 +1,13 @@
 """The published cases as the showcase reads them: every file checked once at start-up,
-its narrative Markdown rendered and sanitized once, never per page."""
+its narrative Markdown rendered and sanitized once, never per page, and not again in
+the next build if its text did not change (`cache_file`)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,16 +26,26 @@ class Shown:
     changed: dt.datetime
 
 
-def _rendered(case: Case) -> dict[str, str]:
+def _rendered(case: Case, render: Callable[[str], str]) -> dict[str, str]:
     html = {
-        "dna": text.render(case.dna.summary),
-        "vision": text.render(case.consensus.vision),
-        "summary": text.render(case.businesses_summary),
+        "dna": render(case.dna.summary),
+        "vision": render(case.consensus.vision),
+        "summary": render(case.businesses_summary),
     }
     for number, business in enumerate(case.businesses):
-        html[f"what.{number}"] = text.render(business.what)
-        html[f"how.{number}"] = text.render(business.how)
+        html[f"what.{number}"] = render(business.what)
+        html[f"how.{number}"] = render(business.how)
     return html
+
+
+CACHE_FOLDER = ".showcase-cache"
+
+
+def cache_file(build_dir: Path) -> Path:
+    """Where the renderings of the build into `build_dir` are kept between builds: a
+    folder beside it (never inside: the build folder is public and swapped whole)."""
+    build_dir = build_dir.resolve()
+    return build_dir.parent / CACHE_FOLDER / f"{build_dir.name}.json"
 
 
 @cache
@@ -42,9 +54,11 @@ def township_codes() -> frozenset[str]:
     return frozenset(row["code"] for row in read_csv("townships.csv"))
 
 
-def load_cases(folder: Path) -> list[Shown]:
-    """Every `<cycle>/<slug>.md` under `folder`, newest publication first. Raises
+def load_cases(folder: Path, cache: text.RenderCache | None = None) -> list[Shown]:
+    """Every `<cycle>/<slug>.md` under `folder`, newest publication first, its narrative
+    rendered through `cache` (a text it already holds is not converted again). Raises
     SnapshotError naming the file for a bad file, an unknown township or a repeated slug."""
+    render = text.render if cache is None else cache.render
     townships = township_codes()
     seen: dict[str, Path] = {}
     shown = []
@@ -57,7 +71,7 @@ def load_cases(folder: Path) -> list[Shown]:
             raise SnapshotError(str(path), f"slug「{case.slug}」與 {seen[case.slug]} 重複")
         seen[case.slug] = path
         changed = dt.datetime.fromtimestamp(path.stat().st_mtime)
-        shown.append(Shown(case=case, html=_rendered(case), changed=changed))
+        shown.append(Shown(case=case, html=_rendered(case, render), changed=changed))
     return sorted(shown, key=lambda s: (s.case.published, s.case.slug), reverse=True)
 
 

@@ -21,7 +21,7 @@ from portal.domain import spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
 from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
-from portal.showcase.cases import Shown, load_cases, load_priority
+from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
 
 bp = Blueprint("site", __name__)
@@ -33,7 +33,9 @@ def init_app(app: Flask) -> None:
     """Load the site pages and the cases once at start-up: a bad file stops the app
     (and so the build), naming the file."""
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
-    app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]))
+    render_cache = text.RenderCache(cache_file(Path(app.config["BUILD_DIR"])))
+    app.extensions["showcase.render_cache"] = render_cache
+    app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]), render_cache)
     app.extensions["showcase.by_slug"] = {shown.case.slug: shown for shown in app.extensions["showcase.cases"]}
     app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
     app.extensions["showcase.facets"] = {lang: _facets(app.extensions["showcase.cases"], lang) for lang in LANGUAGES}
