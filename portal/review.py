@@ -190,6 +190,38 @@ def review_of(session: Session, proposal: Proposal, reviewer: User) -> Review | 
     return session.scalar(select(Review).where(Review.revision_id == revision.id, Review.reviewer_id == reviewer.id))
 
 
+def scored_counts(session: Session, proposal_ids: list[int]) -> dict[int, int]:
+    """How many reviews each proposal has of its current revision: one query."""
+    if not proposal_ids:
+        return {}
+    rows = session.execute(
+        select(Review.proposal_id, func.count())
+        .join(Revision, Review.revision_id == Revision.id)
+        .join(Proposal, Revision.proposal_id == Proposal.id)
+        .where(Revision.number == Proposal.revision_count, Proposal.id.in_(proposal_ids))
+        .group_by(Review.proposal_id)
+    )
+    return {proposal_id: count for proposal_id, count in rows}
+
+
+def reviewed_current(session: Session, reviewer: User, proposal_ids: list[int]) -> set[int]:
+    """Which of the proposals the reviewer has scored at their current revision: one query."""
+    if not proposal_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Review.proposal_id)
+            .join(Revision, Review.revision_id == Revision.id)
+            .join(Proposal, Revision.proposal_id == Proposal.id)
+            .where(
+                Review.reviewer_id == reviewer.id,
+                Revision.number == Proposal.revision_count,
+                Proposal.id.in_(proposal_ids),
+            )
+        )
+    )
+
+
 def last_scored(session: Session, proposal: Proposal, reviewer: User) -> Review | None:
     """The reviewer's most recent review of an earlier revision: the base of the diff."""
     return session.scalar(

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from portal import accounts, db, operations
@@ -69,7 +70,9 @@ def audit() -> str:
         total = dbs.scalar(select(func.count()).select_from(query.subquery())) or 0
         # A page past the last one shows the last one (and a huge number never reaches SQL).
         page = min(page, max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1))
-        events = list(dbs.scalars(query.order_by(AuditEvent.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        # Each event's proposal title comes in the same query, not one query per event.
+        shown = query.options(joinedload(AuditEvent.proposal)).order_by(AuditEvent.id.desc())
+        events = list(dbs.scalars(shown.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template(

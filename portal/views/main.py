@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal import db
+from portal import db, listing
 from portal.auth import login_required
-from portal.db.models import AuditEvent, Proposal
+from portal.db.models import AuditEvent, County
 from portal.domain import permissions as perm
+from portal.domain.roles import Role
+from portal.domain.states import State
 from portal.domain.workflow import Action, available_actions
 
 bp = Blueprint("main", __name__)
@@ -21,19 +23,25 @@ NOTE_ACTIONS = (Action.RETURN, Action.REQUEST_REVISION, Action.REJECT)
 @bp.route("/")
 @login_required
 def index() -> str:
-    """Every proposal the account may see, newest change first, with its next moves and
-    the latest note addressed to its authors."""
+    """One page of the proposals the account may see, newest change first, with their
+    next moves and the latest note addressed to their authors. Admins and counties
+    filter by round, state, county, priority area and title, in SQL."""
     dbs = db.session()
-    proposals = dbs.scalars(select(Proposal).order_by(Proposal.updated_at.desc()))
-    visible = [p for p in proposals if perm.can_view(current_user, p)]
+    filtering = current_user.role in (Role.ADMIN, Role.COUNTY)
+    filters = listing.Filters.from_args(request.args) if filtering else listing.Filters()
+    proposals, page, facts = listing.visible_page(
+        dbs, current_user, filters, listing.page_number(request.args.get("page"))
+    )
     # Withdrawing is always possible while open; it is never "the next step".
-    actions = {p.id: [a for a in available_actions(current_user, p) if a != Action.WITHDRAW] for p in visible}
+    actions = {
+        p.id: [a for a in available_actions(current_user, facts[p.id]) if a != Action.WITHDRAW] for p in proposals
+    }
     notes: dict[int, AuditEvent] = {}
-    if visible:
+    if proposals:
         events = dbs.scalars(
             select(AuditEvent)
             .where(
-                AuditEvent.proposal_id.in_([p.id for p in visible]),
+                AuditEvent.proposal_id.in_([p.id for p in proposals]),
                 AuditEvent.action.in_([a.value for a in NOTE_ACTIONS]),
             )
             .order_by(AuditEvent.id.desc())
@@ -43,9 +51,29 @@ def index() -> str:
                 notes.setdefault(event.proposal_id, event)
     return render_template(
         "main/index.html",
-        proposals=visible,
+        proposals=proposals,
+        page=page,
+        filters=filters,
+        filter_options=_filter_options() if filtering else None,
         actions=actions,
         notes=notes,
-        editable={p.id for p in visible if perm.can_edit(current_user, p)},
+        editable={p.id for p in proposals if perm.can_edit(current_user, facts[p.id])},
         can_create=current_user.role in ("township", "county"),
     )
+
+
+def _filter_options() -> dict[str, list[tuple[str, str]]]:
+    """The choices of the filter form; priority areas only once their list is loaded."""
+    dbs = db.session()
+    options = {
+        "cycle": [(c, f"{c} 梯次") for c in listing.cycles(dbs)],
+        "state": [(s.value, s.label) for s in State],
+        "priority": [],
+        "county": [],
+    }
+    kinds = listing.priority_kinds(dbs)
+    if kinds:
+        options["priority"] = [("any", "全部優先推動地區"), *((k, k) for k in kinds)]
+    if current_user.role == Role.ADMIN:
+        options["county"] = [(c.code, c.name_zh) for c in dbs.scalars(select(County).order_by(County.position))]
+    return options

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import db, operations, review
+from portal import db, listing, operations, review
 from portal.auth import login_required
 from portal.db.models import Conflict, County, Programme, Proposal, Township, User
 from portal.domain import brief, diff, scoring, spreadsheet
@@ -59,12 +59,14 @@ def assigned() -> str:
     if current_user.role != Role.REVIEWER:
         abort(403)
     dbs = db.session()
-    proposals = [
-        p
-        for p in dbs.scalars(select(Proposal).order_by(Proposal.updated_at.desc()))
-        if current_user.id in p.reviewer_ids and perm.can_view(current_user, p)
-    ]
-    mine = {p.id: review.review_of(dbs, p, current_user) for p in proposals}
+    proposals = list(
+        dbs.scalars(
+            listing.with_shown(select(Proposal).where(listing.visible_condition(dbs, current_user))).order_by(
+                Proposal.updated_at.desc(), Proposal.id.desc()
+            )
+        ).unique()
+    )
+    mine = review.reviewed_current(dbs, current_user, [p.id for p in proposals])
     return render_template("review/assigned.html", proposals=proposals, mine=mine)
 
 
@@ -169,32 +171,37 @@ def manage() -> str:
     require_admin()
     dbs = db.session()
     cycle = _cycle()
-    proposals = list(
-        dbs.scalars(
-            select(Proposal)
-            .where(Proposal.cycle == cycle, Proposal.status.in_([State.FORWARDED, State.IN_REVIEW]))
-            .order_by(Proposal.id)
-        )
-    )
-    scored = Counter(r.proposal_id for r in review.round_reviews(dbs, cycle))
-    progress = {p.id: (scored[p.id], len(p.reviewer_ids)) for p in proposals}
+    waiting = and_(Proposal.cycle == cycle, Proposal.status.in_([State.FORWARDED, State.IN_REVIEW]))
+    proposals, page = listing.paginate(dbs, waiting, listing.page_number(request.args.get("page")))
+    facts = listing.page_facts(dbs, proposals)
+    scored = review.scored_counts(dbs, [p.id for p in proposals])
+    progress = {p.id: (scored.get(p.id, 0), len(p.assignments)) for p in proposals}
     reviewers = list(dbs.scalars(select(User).where(User.role == Role.REVIEWER).order_by(User.id)))
+    names = {r.id: r.name for r in reviewers}
     load = review.open_load(dbs)
     conflicts = list(dbs.scalars(select(Conflict).order_by(Conflict.id)))
     places = {c.code: c.name_zh for c in dbs.scalars(select(County))}
     places |= {
-        t.code: t.full_name for t in dbs.scalars(select(Township).where(Township.code.in_([c.code for c in conflicts])))
+        t.code: t.full_name
+        for t in dbs.scalars(
+            select(Township)
+            .options(joinedload(Township.county))
+            .where(Township.code.in_([c.code for c in conflicts if c.scope == "township"]))
+        )
     }
-    titles = {str(pid): title for pid, title in dbs.execute(select(Proposal.id, Proposal.title))}
+    places |= listing.titles(dbs, [c.code for c in conflicts if c.scope == "proposal"])
     return render_template(
         "review/manage.html",
         cycle=cycle,
         proposals=proposals,
+        page=page,
         progress=progress,
+        conflicted={p.id: facts[p.id].conflicted_reviewer_ids for p in proposals},
+        names=names,
         reviewers=reviewers,
         load=load,
         conflicts=conflicts,
-        places=places | titles,
+        places=places,
         affiliation=_affiliation_form(),
     )
 
@@ -205,7 +212,9 @@ def _affiliation_form() -> AffiliationForm:
     reviewers = dbs.scalars(select(User).where(User.role == Role.REVIEWER).order_by(User.id))
     form.reviewer.choices = choices((r.id, f"{r.name}（{r.affiliation}）") for r in reviewers)
     counties = dbs.scalars(select(County).order_by(County.position))
-    townships = dbs.scalars(select(Township).join(County).order_by(County.position, Township.code))
+    townships = dbs.scalars(
+        select(Township).join(County).options(joinedload(Township.county)).order_by(County.position, Township.code)
+    )
     form.code.choices = choices(
         [*((c.code, f"縣市：{c.name_zh}") for c in counties), *((t.code, f"鄉鎮：{t.full_name}") for t in townships)]
     )
@@ -279,7 +288,13 @@ def _ranking_rows(cycle: str) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
     dbs = db.session()
     reviews = review.round_reviews(dbs, cycle)
     ranked = scoring.rank(rubric, review.scores_of(reviews))
-    proposals = {p.id: p for p in dbs.scalars(select(Proposal).where(Proposal.id.in_([r.proposal_id for r in ranked])))}
+    # The lead township and its county come with each proposal: one query, not one per place.
+    shown = (
+        select(Proposal)
+        .options(joinedload(Proposal.lead_township).joinedload(Township.county))
+        .where(Proposal.id.in_([r.proposal_id for r in ranked]))
+    )
+    proposals = {p.id: p for p in dbs.scalars(shown)}
     rows = []
     for position, row in enumerate(ranked, start=1):
         p = proposals[row.proposal_id]
