@@ -4,13 +4,14 @@ tests and bench/portal_queries.py. Deterministic: the same `n` gives the same da
 The proposals are spread over townships of several counties and over every state;
 some are regional with participating townships, those past the county have
 revisions, assigned reviewers and reviews of their current revision, and some
-reviewers have conflicts of interest."""
+reviewers have conflicts of interest; a few regional cases are written by their county."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import accounts, operations
@@ -88,6 +89,8 @@ def proposals(session: Session, people: Cast, n: int, *, cycle: str = "2026", au
     """Add `n` proposals, their revisions, assignments, reviews, notifications and (when
     `audit`) one audit event each."""
     document = complete_document()
+    # Titles carry the proposal's number, counting on from the proposals already there.
+    first = (session.scalar(select(func.count()).select_from(Proposal)) or 0) + 1
     for i in range(n):
         lead = TOWNSHIPS[i % len(TOWNSHIPS)]
         state = STATES[i % len(STATES)]
@@ -99,11 +102,12 @@ def proposals(session: Session, people: Cast, n: int, *, cycle: str = "2026", au
         proposal = Proposal(
             cycle=cycle,
             type=(ProposalType.REGIONAL if regional else ProposalType.TOWNSHIP).value,
-            title=f"地方創生計畫第 {i + 1} 號",
+            title=f"地方創生計畫第 {first + i} 號",
             status=state.value,
             lead_township_code=lead,
             county_code=lead[:5],
-            author_county_code=None,
+            # Every sixth regional case is written by its county.
+            author_county_code=lead[:5] if regional and i % 6 == 3 else None,
             created_by_id=people.township.id,
             created_at=at,
             updated_at=at,
