@@ -1,7 +1,8 @@
 """Many proposals at once, written as rows through the models: for the query-count
 tests and bench/portal_queries.py. Deterministic: the same `n` gives the same data.
 
-The proposals are spread over townships of several counties and over every state;
+The proposals are spread over every state, half of them over eight townships of four
+counties and half over the whole country;
 some are regional with participating townships, those past the county have
 revisions, assigned reviewers and reviews of their current revision, and some
 reviewers have conflicts of interest; a few regional cases are written by their county."""
@@ -23,6 +24,7 @@ from portal.db.models import (
     Review,
     ReviewAssignment,
     Revision,
+    Township,
     User,
 )
 from portal.domain.proposal import ProposalType
@@ -91,8 +93,10 @@ def proposals(session: Session, people: Cast, n: int, *, cycle: str = "2026", au
     document = complete_document()
     # Titles carry the proposal's number, counting on from the proposals already there.
     first = (session.scalar(select(func.count()).select_from(Proposal)) or 0) + 1
+    # Every other case is led from anywhere in the country, as in a real round.
+    everywhere = list(session.scalars(select(Township.code).order_by(Township.code)))
     for i in range(n):
-        lead = TOWNSHIPS[i % len(TOWNSHIPS)]
+        lead = TOWNSHIPS[i % len(TOWNSHIPS)] if i % 2 == 0 else everywhere[(i * 7) % len(everywhere)]
         state = STATES[i % len(STATES)]
         regional = i % 3 == 0
         revisions = 0 if state == State.DRAFT and i % 2 == 0 else 1 + i % 2

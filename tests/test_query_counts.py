@@ -188,15 +188,15 @@ PAGES: list[tuple[str, str, Callable[[str], int], Callable[[Portal], int]]] = [
     # Every account but one's own can be disabled from the list.
     ("admin", "/admin/users", lambda body: body.count('name="shown"'), lambda portal: _users(portal) - 1),
     # One proposal's page and brief, as its authors, its county, a reviewer and the NDC
-    # (tests/bulk.py: 1 is 埔里鎮's draft, 2 a submitted 南投縣 case, 8 approved and
+    # (tests/bulk.py: 1 is 埔里鎮's draft, 3 a returned 南投縣 case, 9 decided and
     # reviewed by the first reviewer, 5 in review).
     ("township", "/proposals/1", _time_rows, _history(1)),
-    ("county", "/proposals/2", _time_rows, _history(2)),
-    ("reviewer", "/proposals/8", _time_rows, _history(8)),
+    ("county", "/proposals/3", _time_rows, _history(3)),
+    ("reviewer", "/proposals/9", _time_rows, _history(9)),
     ("admin", "/proposals/5", _time_rows, _history(5)),
     ("township", "/proposals/1/brief", _brief_title(1), _one),
-    ("county", "/proposals/2/brief", _brief_title(2), _one),
-    ("reviewer", "/proposals/8/brief", _brief_title(8), _one),
+    ("county", "/proposals/3/brief", _brief_title(3), _one),
+    ("reviewer", "/proposals/9/brief", _brief_title(9), _one),
     ("admin", "/proposals/5/brief", _brief_title(5), _one),
     *((role, "/notifications/", _time_rows, _messages(role)) for role in ("township", "county", "reviewer", "admin")),
 ]
