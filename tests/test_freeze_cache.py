@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import json
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -282,3 +283,59 @@ def test_built_pages_are_the_same_with_and_without_the_cache(tmp_path: Path) -> 
     assert uncached.extensions["showcase.render_cache"].converted == 3 * 2 + 5
     for url in ("/cases/case-0001/", "/en/cases/case-0002/", "/cases/"):
         assert cached.test_client().get(url).get_data() == uncached.test_client().get(url).get_data()
+
+
+# --- pagers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page", "pages", "window"),
+    [
+        (1, 1, [1]),
+        (1, 2, [1, 2]),
+        (1, 5, [1, 2, 3, 4, 5]),
+        (1, 10, [1, 2, 3, None, 10]),
+        (5, 10, [1, 2, 3, 4, 5, 6, 7, None, 10]),
+        (6, 12, [1, None, 4, 5, 6, 7, 8, None, 12]),
+        (10, 10, [1, None, 8, 9, 10]),
+        (250, 250, [1, None, 248, 249, 250]),
+    ],
+)
+def test_page_window_is_first_last_and_current_plus_minus_two(page: int, pages: int, window: list[int | None]) -> None:
+    assert site.page_window(page, pages) == window
+
+
+def pager(html: str) -> list[tuple[str, str]]:
+    """(href or "", text) of each item of the page's pager."""
+    nav = html.split('<nav class="pagination"', 1)[1].split("</nav>", 1)[0]
+    items = re.findall(r"<li[^>]*>(.*?)</li>", nav)
+    found = []
+    for item in items:
+        link = re.fullmatch(r'<a href="([^"]*)"[^>]*>(.*)</a>', item)
+        found.append((link[1], link[2]) if link else ("", re.sub(r"<[^>]+>", "", item)))
+    return found
+
+
+def test_listing_pages_link_to_a_window_of_pages_and_every_page_is_built(tmp_path: Path) -> None:
+    publish_cases(tmp_path / "proposals", 12)
+    destination = tmp_path / "build"
+    build(showcase(tmp_path, SHOWCASE_PAGE_SIZE=1), destination)
+
+    sixth = (destination / "cases/page/6/index.html").read_text("utf-8")
+    assert pager(sixth) == [
+        ("../5/index.html", "← 上一頁"),
+        ("../../index.html", "1"),
+        ("", "…"),
+        ("../4/index.html", "4"),
+        ("../5/index.html", "5"),
+        ("", "6"),
+        ("../7/index.html", "7"),
+        ("../8/index.html", "8"),
+        ("", "…"),
+        ("../12/index.html", "12"),
+        ("../7/index.html", "下一頁 →"),
+    ]
+    first = (destination / "en/cases/index.html").read_text("utf-8")
+    assert [text for _href, text in pager(first)] == ["1", "2", "3", "…", "12", "Next →"]
+    built = sorted(int(p.parent.name) for p in destination.glob("cases/page/*/index.html"))
+    assert built == list(range(2, 13))

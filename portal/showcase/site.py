@@ -171,6 +171,29 @@ def page_count(total: int) -> int:
     return max(1, -(-total // size))
 
 
+# Pages either side of the current one that the pager links to, besides the first and last.
+PAGER_REACH = 2
+
+
+def page_window(page: int, pages: int) -> list[int | None]:
+    """The page numbers a pager shows: the first, the last and the current ±2, in order,
+    with None (shown as …) where two or more numbers are left out; a single left-out
+    number is shown instead. A pager then has at most 9 numbers however long the
+    listing, so the site's links grow with its pages, not with their square; every page
+    is still reached through next and previous."""
+    shown = sorted({1, pages, *range(max(1, page - PAGER_REACH), min(pages, page + PAGER_REACH) + 1)})
+    window: list[int | None] = []
+    previous = 0
+    for number in shown:
+        if number - previous == 2:
+            window.append(number - 1)
+        elif previous and number - previous > 2:
+            window.append(None)
+        window.append(number)
+        previous = number
+    return window
+
+
 def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, lang: str = "zh", **values: str) -> str:
     """One page of a listing. Pages are paths (/cases/page/2/), so every page is a file
     of the frozen site; page 1 is the listing's own address."""
@@ -186,6 +209,7 @@ def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, lang: s
         heading=heading,
         page=page,
         pages=pages,
+        window=page_window(page, pages),
         endpoint=endpoint,
         other=endpoint.removesuffix("_en") if lang == "en" else endpoint + "_en",
         values=values,
