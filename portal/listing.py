@@ -4,7 +4,7 @@ permission facts of that page computed from one query of conflicts.
 
 `portal.domain.permissions.can_view` judges one proposal and stays the rule; the
 condition here says the same thing in SQL, so that a list never loads the proposals it
-does not show (tests/test_query_counts.py and tests/test_permissions.py hold both to it).
+does not show (tests/test_listing.py holds the two to the same answers).
 """
 
 from __future__ import annotations
