@@ -10,9 +10,13 @@ edited by hand. Plain Python: no Flask, no database.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 import math
+import os
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -303,7 +307,7 @@ def _unescape(text: str) -> str:
 # --- reading ---------------------------------------------------------------------------
 
 
-def load(path: Path) -> Case:
+def load(path: Path, cache: FrontMatterCache | None = None) -> Case:
     """Read and check one case file; the error names `path` as given."""
     source = str(path)
     try:
@@ -314,24 +318,107 @@ def load(path: Path) -> Case:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SnapshotError(source, "不是 UTF-8 編碼的檔案") from exc
-    return parse(text, source)
+    return parse(text, source, cache)
 
 
-def parse(text: str, source: str) -> Case:
+def parse(text: str, source: str, cache: FrontMatterCache | None = None) -> Case:
     """Check the text of the file at `source` (named in errors; its name must be
-    `<slug>.md` and its folder `<cycle>`) and return the case."""
+    `<slug>.md` and its folder `<cycle>`) and return the case. With `cache`, front
+    matter read before is not parsed again (every field is still checked)."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     front, body, body_line = _split(text, source)
-    try:
-        data = _load_yaml(front)
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 2 if exc.problem_mark else 2
-        raise SnapshotError(source, f"前置資料第 {line} 行的 YAML 格式錯誤：{exc.problem}") from exc
-    except yaml.YAMLError as exc:
-        raise SnapshotError(source, f"前置資料的 YAML 格式錯誤：{exc}") from exc
+    key = hashlib.sha256(front.encode("utf-8", "surrogatepass")).hexdigest()
+    data = cache.get(key) if cache is not None else _MISSING
+    if data is _MISSING:
+        try:
+            data = _load_yaml(front)
+        except yaml.MarkedYAMLError as exc:
+            line = exc.problem_mark.line + 2 if exc.problem_mark else 2
+            raise SnapshotError(source, f"前置資料第 {line} 行的 YAML 格式錯誤：{exc.problem}") from exc
+        except yaml.YAMLError as exc:
+            raise SnapshotError(source, f"前置資料的 YAML 格式錯誤：{exc}") from exc
+        if cache is not None:
+            cache.put(key, data)
     reader = _Reader(source)
     facts = reader.front(data)
     return reader.body(facts, _blocks(reader, body, body_line))
+
+
+_MISSING: Any = object()
+
+
+class FrontMatterCache:
+    """Parsed front matter by the SHA-256 of its text, kept in a JSON file between
+    showcase builds, so an unchanged file's YAML is not parsed again. Only plain data
+    (mappings, lists, text, numbers, booleans, null) is kept, mappings as lists of
+    [key, value] pairs so that number keys stay numbers. The file holds what the last
+    build used; one written by another version of this module or of PyYAML, or one
+    that cannot be read, is ignored."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {}
+        self.used: dict[str, Any] = {}
+        self.parsed = 0
+        if path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stored = json.loads(path.read_text("utf-8"))
+                if isinstance(stored, dict) and stored.get("rules") == _cache_rules():
+                    data = stored.get("data")
+                    self.data = data if isinstance(data, dict) else {}
+
+    def get(self, key: str) -> Any:
+        """The data parsed earlier from the text whose hash is `key`, or _MISSING."""
+        encoded = self.used.get(key, self.data.get(key, _MISSING))
+        if encoded is _MISSING:
+            return _MISSING
+        try:
+            data = _decode(encoded)
+        except (KeyError, TypeError, ValueError):  # a damaged entry: parse the text again
+            return _MISSING
+        self.used[key] = encoded
+        return data
+
+    def put(self, key: str, data: Any) -> None:
+        self.parsed += 1
+        with contextlib.suppress(_NotPlain):
+            self.used[key] = _encode(data)
+
+    def save(self, path: Path | None = None) -> None:
+        """Write what this build used to `path` (default: where it was read from), atomically."""
+        path = path or self.path
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}-{os.getpid()}")
+        temporary.write_text(json.dumps({"rules": _cache_rules(), "data": self.used}, ensure_ascii=False), "utf-8")
+        os.replace(temporary, path)
+
+
+def _cache_rules() -> str:
+    return f"{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}/pyyaml-{yaml.__version__}"
+
+
+class _NotPlain(Exception):
+    """Front matter with YAML types JSON cannot hold faithfully (sets, bytes, pairs)."""
+
+
+def _encode(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {"": [[_encode(key), _encode(value)] for key, value in node.items()]}
+    if isinstance(node, list):
+        return [_encode(item) for item in node]
+    if node is None or isinstance(node, str | bool | int | float):
+        return node
+    raise _NotPlain(type(node).__name__)
+
+
+def _decode(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {_decode(key): _decode(value) for key, value in node[""]}
+    if isinstance(node, list):
+        return [_decode(item) for item in node]
+    return node
 
 
 def _split(text: str, source: str) -> tuple[str, str, int]:

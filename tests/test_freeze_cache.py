@@ -8,6 +8,7 @@ import hashlib
 import importlib.metadata
 import json
 import re
+import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,10 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 from flask import Flask
+from flask_frozen import Freezer
 from werkzeug.exceptions import NotFound
 
 from portal import snapshot, text
 from portal.config import PROJECT_ROOT
+from portal.showcase import build as build_module
 from portal.showcase import create_showcase_app, site
 from portal.showcase.build import build
 from portal.showcase.cases import cache_file
@@ -339,3 +342,175 @@ def test_listing_pages_link_to_a_window_of_pages_and_every_page_is_built(tmp_pat
     assert [text for _href, text in pager(first)] == ["1", "2", "3", "…", "12", "Next →"]
     built = sorted(int(p.parent.name) for p in destination.glob("cases/page/*/index.html"))
     assert built == list(range(2, 13))
+
+
+# --- a build with nothing changed ---------------------------------------------------------
+
+
+def stamps(root: Path) -> dict[str, int]:
+    """Each file's inode and modification time: a rewritten or swapped file changes them."""
+    return {str(p.relative_to(root)): p.stat().st_ino ^ p.stat().st_mtime_ns for p in root.rglob("*")}
+
+
+def test_build_with_nothing_changed_renders_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    publish_cases(tmp_path / "proposals", 3)
+    destination = tmp_path / "build"
+    build(showcase(tmp_path), destination)
+    before = stamps(destination)
+    reached: list[str] = []
+    monkeypatch.setattr(build_module, "checkpoint", reached.append)
+    rendered: list[str] = []
+    monkeypatch.setattr(Freezer, "freeze_yield", lambda self: rendered.append("freeze") or iter(()))
+
+    summary = build(showcase(tmp_path), destination)
+
+    built = [p.name for p in destination.rglob("*") if p.is_file()]
+    assert (summary.written, summary.unchanged, summary.removed) == (0, len(built) - 2, 0)  # less _headers, .gitkeep
+    assert (reached, rendered, stamps(destination)) == (["cleaned"], [], before)
+    manifest = json.loads((tmp_path / ".showcase-cache" / "build.manifest.json").read_text("utf-8"))
+    assert sorted(manifest) == ["inputs", "output"]
+
+
+def change_case(tmp_path: Path) -> None:
+    path = tmp_path / "proposals" / "2026" / "case-0001.md"
+    path.write_text(path.read_text("utf-8").replace("願景 1", "願景一"), encoding="utf-8")
+
+
+def change_content(tmp_path: Path) -> None:
+    faq = tmp_path / "content" / "faq.md"
+    faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", encoding="utf-8")
+
+
+def remove_a_built_file(tmp_path: Path) -> None:
+    (tmp_path / "build" / "cases" / "case-0002" / "index.html").unlink()
+
+
+def edit_a_built_file(tmp_path: Path) -> None:
+    (tmp_path / "build" / "index.html").write_text("被改過", encoding="utf-8")
+
+
+def remove_the_manifest(tmp_path: Path) -> None:
+    (tmp_path / ".showcase-cache" / "build.manifest.json").unlink()
+
+
+@pytest.mark.parametrize(
+    ("change", "config"),
+    [
+        (change_case, {}),
+        (change_content, {}),
+        (remove_a_built_file, {}),
+        (edit_a_built_file, {}),
+        (remove_the_manifest, {}),
+        (None, {"SITE_URL": "https://other.test/"}),
+        (None, {"SHOWCASE_PAGE_SIZE": 1}),
+    ],
+    ids=["case-file", "site-page", "built-file-removed", "built-file-edited", "no-manifest", "site-url", "page-size"],
+)
+def test_any_change_of_what_the_site_is_made_from_builds_again(
+    tmp_path: Path, change: Callable[[Path], None] | None, config: dict[str, object]
+) -> None:
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content")
+    publish_cases(tmp_path / "proposals", 3)
+    destination = tmp_path / "build"
+    build(showcase(tmp_path, CONTENT_DIR=str(tmp_path / "content")), destination)
+    if change is not None:
+        change(tmp_path)
+
+    build(showcase(tmp_path, CONTENT_DIR=str(tmp_path / "content"), **config), destination)
+
+    reference = tmp_path / "reference" / "build"
+    build(showcase(tmp_path, CONTENT_DIR=str(tmp_path / "content"), BUILD_DIR=str(reference), **config), reference)
+    for page in ("", "faq/", "cases/case-0001/", "cases/case-0002/", "cases/"):
+        assert (destination / page / "index.html").read_bytes() == (reference / page / "index.html").read_bytes()
+    again = build(showcase(tmp_path, CONTENT_DIR=str(tmp_path / "content"), **config), destination)
+    assert again.written == 0
+
+
+def test_a_new_route_builds_again(tmp_path: Path) -> None:
+    build(showcase(tmp_path), tmp_path / "build")
+    app = showcase(tmp_path)
+
+    @app.route("/broken/")
+    def broken() -> str:
+        raise RuntimeError("樣板壞了")
+
+    with pytest.raises(RuntimeError, match="樣板壞了"):
+        build(app, tmp_path / "build")
+
+
+# --- front matter parsed once --------------------------------------------------------------
+
+
+def test_front_matter_cache_gives_the_same_case_and_keeps_number_keys(tmp_path: Path) -> None:
+    case = every_field_case()
+    path = tmp_path / "2026" / "puli-township-7.md"
+    path.parent.mkdir()
+    path.write_text(snapshot.dump(case), encoding="utf-8")
+    stored = tmp_path / "front.json"
+
+    first = snapshot.FrontMatterCache(stored)
+    assert (snapshot.load(path, first), first.parsed) == (case, 1)
+    first.save()
+    second = snapshot.FrontMatterCache(stored)
+    assert (snapshot.load(path, second), second.parsed) == (case, 0)
+    assert case.resources.by_year == {2026: 8000, 2027: 6000}
+
+
+def test_front_matter_cache_still_checks_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "2026" / "puli-township-7.md"
+    path.parent.mkdir()
+    text = snapshot.dump(expected_case("puli-township-7", SAMPLE_DAY)).replace("- technology\n", "- teleport\n")
+    path.write_text(text, encoding="utf-8")
+    stored = tmp_path / "front.json"
+    errors = []
+    for _ in range(2):
+        cache = snapshot.FrontMatterCache(stored)
+        with pytest.raises(snapshot.SnapshotError) as caught:
+            snapshot.load(path, cache)
+        cache.save()
+        errors.append((str(caught.value), cache.parsed))
+    message = f"{path}：欄位「strategies[1]」的「teleport」不是已知的策略代碼"
+    assert [(error.split("（")[0], parsed) for error, parsed in errors] == [(message, 1), (message, 0)]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda stored: {**stored, "rules": "another version"},
+        lambda stored: {**stored, "data": {key: {"": "not pairs"} for key in stored["data"]}},
+        lambda stored: {**stored, "data": {key: {"": [[["a list"], 1]]} for key in stored["data"]}},
+        lambda stored: "not an object",
+    ],
+    ids=["other-rules", "not-pairs", "unhashable-key", "not-an-object"],
+)
+def test_front_matter_cache_made_elsewhere_or_damaged_is_not_used(
+    tmp_path: Path, damage: Callable[[dict[str, object]], object]
+) -> None:
+    case = expected_case("puli-township-7", SAMPLE_DAY)
+    path = tmp_path / "2026" / "puli-township-7.md"
+    path.parent.mkdir()
+    path.write_text(snapshot.dump(case), encoding="utf-8")
+    stored = tmp_path / "front.json"
+    first = snapshot.FrontMatterCache(stored)
+    snapshot.load(path, first)
+    first.save()
+    stored.write_text(json.dumps(damage(json.loads(stored.read_text("utf-8")))), encoding="utf-8")
+
+    second = snapshot.FrontMatterCache(stored)
+    assert (snapshot.load(path, second), second.parsed) == (case, 1)
+
+
+def test_second_showcase_parses_no_front_matter_and_a_changed_case_only_its_own(tmp_path: Path) -> None:
+    publish_cases(tmp_path / "proposals", 5)
+    build(showcase(tmp_path), tmp_path / "build")
+    unchanged = showcase(tmp_path)
+    path = tmp_path / "proposals" / "2026" / "case-0001.md"
+    path.write_text(path.read_text("utf-8").replace("title: 第 1 號", "title: 第一號"), encoding="utf-8")
+    changed = showcase(tmp_path)
+    fresh = showcase(tmp_path, BUILD_DIR=str(tmp_path / "elsewhere" / "build"))
+
+    parsed = [app.extensions["showcase.front_cache"].parsed for app in (unchanged, changed, fresh)]
+    assert parsed == [0, 1, 5]
+    cases = [[s.case for s in app.extensions["showcase.cases"]] for app in (changed, fresh)]
+    assert cases[0] == cases[1]
+    assert [c.title for c in cases[0] if c.slug == "case-0001"] == ["第一號埔里生態城鄉共好計畫"]

@@ -22,6 +22,8 @@ import ctypes
 import errno
 import fcntl
 import hashlib
+import importlib.metadata
+import json
 import os
 import shutil
 import signal
@@ -41,6 +43,7 @@ from portal import text
 from portal.showcase import site
 from portal.showcase.cases import cache_file
 from portal.showcase.headers import SERVICE_FILES, write_headers_file
+from portal.snapshot import FrontMatterCache
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,10 @@ def _recover(destination: Path) -> None:
 def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None) -> BuildSummary:
     started = time.monotonic()
     before = _fingerprints(destination)
+    inputs = _inputs(app)
+    if _manifest(destination) == {"inputs": inputs, "output": _digest(before)}:
+        # Nothing the site is made from changed, and build/ is what the last build left.
+        return BuildSummary(written=0, unchanged=len(before), removed=0, seconds=time.monotonic() - started)
     staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-new-", dir=destination.parent))
     try:
         checkpoint("staged")
@@ -149,6 +156,7 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
     after = _fingerprints(staging)
     _swap(staging, destination)
     _keep_renderings(app, destination)
+    _write_manifest(destination, {"inputs": inputs, "output": _digest(after)})
     checkpoint("done")
     return BuildSummary(
         written=sum(1 for name, digest in after.items() if before.get(name) != digest),
@@ -158,13 +166,80 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
     )
 
 
+# Libraries whose version can change what a build writes.
+_LIBRARIES = ("flask", "frozen-flask", "jinja2", "werkzeug", "markdown", "bleach", "pyyaml", "pagefind")
+
+
+def _inputs(app: Flask) -> str:
+    """A digest of everything a build is made from: the case files, the site pages, the
+    templates, this package's code and data (static files included), the library
+    versions, the app's URL rules and its plain configuration values. Equal digests
+    mean an equal site, so a build with nothing changed renders nothing."""
+    digest = hashlib.sha256()
+    roots = {
+        "proposals": Path(app.config["PROPOSALS_DIR"]),
+        "content": Path(app.config["CONTENT_DIR"]),
+        "templates": Path(app.template_folder or ""),
+        "static": Path(app.static_folder or ""),
+        "code": Path(__file__).resolve().parent.parent,
+    }
+    for name, root in roots.items():
+        paths = sorted(root.rglob("*")) if root.is_dir() else []
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(f"{name}/{path.relative_to(root)}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for library in _LIBRARIES:
+        try:
+            digest.update(f"{library} {importlib.metadata.version(library)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(f"{library} -\0".encode())
+    rules = sorted((rule.rule, rule.endpoint, sorted(rule.methods or ())) for rule in app.url_map.iter_rules())
+    config = {k: v for k, v in app.config.items() if isinstance(v, str | int | float | bool | type(None))}
+    digest.update(json.dumps([rules, sorted(config.items())], default=str).encode())
+    return digest.hexdigest()
+
+
+def _digest(fingerprints: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(sorted(fingerprints.items())).encode()).hexdigest()
+
+
+def _manifest_file(destination: Path) -> Path:
+    return cache_file(destination, "manifest")
+
+
+def _manifest(destination: Path) -> dict[str, str] | None:
+    """What the last successful build was made from and what it wrote, or None."""
+    try:
+        found = json.loads(_manifest_file(destination).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _write_manifest(destination: Path, manifest: dict[str, str]) -> None:
+    """Written after the swap: a build killed before it leaves the previous manifest,
+    which no longer matches build/, so the next build does the work again."""
+    path = _manifest_file(destination)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}-{os.getpid()}")
+        temporary.write_text(json.dumps(manifest), "utf-8")
+        os.replace(temporary, path)
+
+
 def _keep_renderings(app: Flask, destination: Path) -> None:
-    """Keep the narrative this build rendered for the next one. Only an optimisation:
-    a cache that cannot be written costs the next build time, never the site."""
+    """Keep the narrative this build rendered and the front matter it parsed for the
+    next one. Only an optimisation: a cache that cannot be written costs the next
+    build time, never the site."""
     cache: text.RenderCache | None = app.extensions.get("showcase.render_cache")
     if cache is not None:
         with contextlib.suppress(OSError):
             cache.save(cache_file(destination))
+    front: FrontMatterCache | None = app.extensions.get("showcase.front_cache")
+    if front is not None:
+        with contextlib.suppress(OSError):
+            front.save(cache_file(destination, "front"))
 
 
 def _make_readable(root: Path) -> None:

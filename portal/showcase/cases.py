@@ -14,7 +14,7 @@ from pathlib import Path
 
 from portal import text
 from portal.reference import PRIORITY_KINDS, read_csv
-from portal.snapshot import Case, SnapshotError, load
+from portal.snapshot import Case, FrontMatterCache, SnapshotError, load
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,12 @@ def _rendered(case: Case, render: Callable[[str], str]) -> dict[str, str]:
 CACHE_FOLDER = ".showcase-cache"
 
 
-def cache_file(build_dir: Path) -> Path:
-    """Where the renderings of the build into `build_dir` are kept between builds: a
-    folder beside it (never inside: the build folder is public and swapped whole)."""
+def cache_file(build_dir: Path, kind: str = "") -> Path:
+    """Where the build into `build_dir` keeps what the next one may reuse: the rendered
+    narrative (kind ""), the parsed front matter ("front") and its manifest ("manifest"),
+    in a folder beside it (never inside: the build folder is public and swapped whole)."""
     build_dir = build_dir.resolve()
-    return build_dir.parent / CACHE_FOLDER / f"{build_dir.name}.json"
+    return build_dir.parent / CACHE_FOLDER / ".".join([build_dir.name, *([kind] if kind else []), "json"])
 
 
 @cache
@@ -54,16 +55,19 @@ def township_codes() -> frozenset[str]:
     return frozenset(row["code"] for row in read_csv("townships.csv"))
 
 
-def load_cases(folder: Path, cache: text.RenderCache | None = None) -> list[Shown]:
+def load_cases(
+    folder: Path, cache: text.RenderCache | None = None, front: FrontMatterCache | None = None
+) -> list[Shown]:
     """Every `<cycle>/<slug>.md` under `folder`, newest publication first, its narrative
-    rendered through `cache` (a text it already holds is not converted again). Raises
-    SnapshotError naming the file for a bad file, an unknown township or a repeated slug."""
+    rendered through `cache` and its front matter parsed through `front` (what they
+    already hold is not done again). Raises SnapshotError naming the file for a bad
+    file, an unknown township or a repeated slug."""
     render = text.render if cache is None else cache.render
     townships = township_codes()
     seen: dict[str, Path] = {}
     shown = []
     for path in sorted(folder.glob("*/*.md")):
-        case = load(path)
+        case = load(path, front)
         for code in [case.township.code, *(p.code for p in case.participating)]:
             if code not in townships:
                 raise SnapshotError(str(path), f"欄位「township.code」：找不到鄉鎮市區代碼「{code}」")

@@ -23,6 +23,7 @@ from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
+from portal.snapshot import FrontMatterCache
 
 bp = Blueprint("site", __name__)
 
@@ -34,8 +35,10 @@ def init_app(app: Flask) -> None:
     (and so the build), naming the file."""
     app.extensions["showcase.pages"] = load_pages(Path(app.config["CONTENT_DIR"]))
     render_cache = text.RenderCache(cache_file(Path(app.config["BUILD_DIR"])))
+    front_cache = FrontMatterCache(cache_file(Path(app.config["BUILD_DIR"]), "front"))
     app.extensions["showcase.render_cache"] = render_cache
-    app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]), render_cache)
+    app.extensions["showcase.front_cache"] = front_cache
+    app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]), render_cache, front_cache)
     app.extensions["showcase.by_slug"] = {shown.case.slug: shown for shown in app.extensions["showcase.cases"]}
     app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
     app.extensions["showcase.facets"] = {lang: _facets(app.extensions["showcase.cases"], lang) for lang in LANGUAGES}
