@@ -62,8 +62,33 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             return str(Path(self.directory) / ".outside-the-prefix")
         return super().translate_path("/" + route[len(self.prefix) :])
 
+    def end_headers(self) -> None:
+        # The headers every page gets from a static host that reads the build's _headers
+        # file (its "/*" block): the showcase's Content-Security-Policy among them, so the
+        # browser tests run the site, Pagefind's search included, under that policy.
+        for name, value in site_wide_headers(Path(self.directory) / "_headers"):
+            self.send_header(name, value)
+        super().end_headers()
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output clean
+
+
+def site_wide_headers(rules: Path) -> list[tuple[str, str]]:
+    """The `Name: value` lines of the "/*" block of a `_headers` file, if there is one."""
+    if not rules.exists():
+        return []
+    found: list[tuple[str, str]] = []
+    inside = False
+    for line in rules.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith((" ", "\t")):
+            inside = line.strip() == "/*"
+        elif inside:
+            name, _, value = line.strip().partition(":")
+            found.append((name.strip(), value.strip()))
+    return found
 
 
 class StaticServer(_Thread):
