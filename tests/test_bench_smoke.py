@@ -62,6 +62,7 @@ def test_results_name_the_machine_the_sizes_and_the_load(results: dict[str, obje
     assert isinstance(machine["memory_mb"], int) and machine["memory_mb"] > 0
     assert machine["python"] == ".".join(map(str, sys.version_info[:3]))
     assert isinstance(machine["versions"]["flask"], str)
+    assert isinstance(machine["commit"], str) and isinstance(machine["uncommitted_changes"], list)
     assert results["n"] == {"freeze_cases": [20], "search_cases": 20, "proposals": 30}
     assert results["quick"] is True
     for key in ("load_average_start", "load_average_end"):
