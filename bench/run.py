@@ -331,6 +331,7 @@ def search_part(work: Path, count: int) -> dict[str, Any]:
         "first_query_pagefind_kb": pagefind / 1000,
         "first_query_page_kb": sum(size for _path, size in first) / 1000,
         "first_query_files": len([p for p, _s in first if p.startswith("/pagefind/")]),
+        "first_query_sent": [{"path": p, "bytes": size} for p, size in first],
         "recall": recall,
         "recall_found": sum(r["found"] for r in recall.values()),
         "recall_expected": sum(r["expected"] for r in recall.values()),
