@@ -46,7 +46,9 @@ def test_search_page_shows_results_with_filters_for_a_query_in_the_address(page:
     expect(results).to_have_count(1)
     expect(results.first).to_have_text("望安綠蠵龜之島：花宅聚落慢活創生計畫")
     filters = page.locator(".pagefind-ui__filter-name")
-    expect(filters).to_have_count(5)
+    # Pagefind's interface adds the filters one by one as their index files arrive; on a
+    # loaded machine the last one has been seen to take longer than expect's 5 s default.
+    expect(filters).to_have_count(5, timeout=20_000)
     names = sorted(name.strip() for name in filters.all_inner_texts())
     assert names == sorted(["區域", "年度", "策略", "縣市", "類型"])
     results.first.click()
