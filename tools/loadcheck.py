@@ -29,6 +29,7 @@ workers are bounded.
 from __future__ import annotations
 
 import argparse
+import http.client
 import http.cookiejar
 import os
 import random
@@ -327,8 +328,15 @@ class Client:
             with self.opener.open(f"{self.base}{path}", data=data, timeout=REQUEST_TIMEOUT) as response:
                 status, page = response.status, response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as error:
-            status, page = error.code, error.read().decode("utf-8", "replace")
-        except (urllib.error.URLError, OSError) as error:
+            try:
+                status, page = error.code, error.read().decode("utf-8", "replace")
+            except (http.client.HTTPException, OSError) as broken:
+                # The server died while sending the reply: the browser would show an
+                # error, not 已儲存, so this counts as no reply (the save may or may not
+                # have been committed; the check accepts either).
+                self.tally.count(f"no reply ({type(broken).__name__})")
+                return 0, ""
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
             self.tally.count(f"no reply ({type(getattr(error, 'reason', error)).__name__})")
             return 0, ""
         method = "POST" if form is not None else "GET"
