@@ -153,6 +153,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("(role = 'township') = (township_code IS NOT NULL)", name="township_scope"),
         CheckConstraint("(role = 'county') = (county_code IS NOT NULL)", name="county_scope"),
+        CheckConstraint("(role = 'ministry') = (ministry IS NOT NULL)", name="ministry_scope"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -161,6 +162,8 @@ class User(Base):
     township_code: Mapped[str | None] = mapped_column(ForeignKey("township.code"))
     county_code: Mapped[str | None] = mapped_column(ForeignKey("county.code"))
     affiliation: Mapped[str] = mapped_column(String(120), default="")
+    # A ministry account's ministry, spelt as in Programme.ministry (e.g. 經濟部).
+    ministry: Mapped[str | None] = mapped_column(String(60))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -182,6 +185,8 @@ class User(Base):
             return self.township.full_name
         if self.county is not None:
             return self.county.name_zh
+        if self.ministry is not None:
+            return self.ministry
         return self.affiliation
 
     # Flask-Login's user interface.
@@ -435,6 +440,26 @@ class FormStash(Base):
 
 class AuditEvent(Base):
     """Append-only record of who did what, when, and why. Never updated or deleted.
+class MatchOffer(Base):
+    """A programme a ministry proposes to match (媒合) to a screened proposal. The NDC
+    confirms it, or leaves it out, when it decides the case; `decision_id` names the
+    decision whose matched resources it went into."""
+
+    __tablename__ = "match_offer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programme.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    proposal: Mapped[Proposal] = relationship()
+    programme: Mapped[Programme] = relationship()
+    proposed_by: Mapped[User] = relationship()
+
+
 
     Each event holds the hash of the one before it and its own (see
     portal/domain/audit_chain.py); `portal.db.history.seal` sets both. Database triggers
