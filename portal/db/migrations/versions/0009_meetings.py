@@ -5,8 +5,8 @@ Every existing decision named its meeting in free text with a date. Each distinc
 cases still name their meeting the same way; its number is read from the text
 (「第 12 次」) when it is there and not taken twice, and left empty otherwise.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
