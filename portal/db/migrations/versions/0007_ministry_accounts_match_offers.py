@@ -51,9 +51,7 @@ def upgrade() -> None:
         sa.Column("proposed_at", sa.DateTime(), nullable=False),
         sa.Column("decision_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["decision_id"], ["decision.id"], name=op.f("fk_match_offer_decision_id_decision")),
-        sa.ForeignKeyConstraint(
-            ["programme_id"], ["programme.id"], name=op.f("fk_match_offer_programme_id_programme")
-        ),
+        sa.ForeignKeyConstraint(["programme_id"], ["programme.id"], name=op.f("fk_match_offer_programme_id_programme")),
         sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"], name=op.f("fk_match_offer_proposal_id_proposal")),
         sa.ForeignKeyConstraint(
             ["proposed_by_id"], ["user_account.id"], name=op.f("fk_match_offer_proposed_by_id_user_account")
