@@ -26,7 +26,7 @@ SHIPPED_COUNTS = {
     "county": 22,
     "township": 368,
     "strategy": 5,
-    "programme": 24,
+    "programme": 25,
     "priority_area": 0,
 }
 
@@ -144,7 +144,7 @@ def test_init_twice_keeps_row_counts_and_adds_no_programmes(fresh_app: Flask) ->
     # Assert
     assert (first.exit_code, first.output) == (
         0,
-        f"資料庫已是最新版本（{HEAD}）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 24 項部會計畫。\n",
+        f"資料庫已是最新版本（{HEAD}）。參考資料：7 區域、22 縣市、368 鄉鎮市區、5 支箭、新增 25 項部會計畫。\n",
     )
     assert (second.exit_code, second.output) == (
         0,
@@ -221,7 +221,7 @@ def test_init_again_does_not_resurrect_renamed_programme(
 
 GOOD_ROWS = f"code,kind\n{PULI},中介城鎮\n{GUOXING},農山漁村\n{DAREN},原鄉\n"
 GOOD_STATUS_LINE = "優先推動地區：已匯入 3 個（中介城鎮 1、原鄉 1、農山漁村 1）\n"
-STATUS_HEAD = "區域：7\n縣市：22\n鄉鎮市區：368\n部會計畫：24\n"
+STATUS_HEAD = "區域：7\n縣市：22\n鄉鎮市區：368\n部會計畫：25\n"
 
 
 def test_reference_status_before_import_says_not_imported(app: Flask) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
 from portal.domain.permissions import conflict_applies
+from portal.domain.programmes import Validity
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.states import State
@@ -99,6 +100,9 @@ class Township(Base):
     zip: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(String(10))
     county: Mapped[County] = relationship(back_populates="townships")
+    # The NDC's priority kind of this township, once the list is imported; lists load it
+    # with the township (joinedload), never one query per row.
+    priority: Mapped[PriorityArea | None] = relationship(viewonly=True, uselist=False)
 
     @property
     def full_name(self) -> str:
@@ -136,12 +140,20 @@ class Programme(Base):
     name: Mapped[str] = mapped_column(String(120))
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The Gregorian years the programme runs; None where no public source states it.
+    valid_from: Mapped[int | None] = mapped_column(Integer)
+    valid_to: Mapped[int | None] = mapped_column(Integer)
+    validity_source: Mapped[str] = mapped_column(Text, default="", server_default="")
     # "ministry｜programme" as shipped in programmes.csv; None for rows admins added.
     seed_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # Raised on every edit; an edit form that names an older value is refused as stale.
     lock_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 (read once by the mapper)
+
+    @property
+    def validity(self) -> Validity:
+        return Validity(self.valid_from, self.valid_to)
 
 
 # --- accounts -----------------------------------------------------------------------
@@ -298,6 +310,13 @@ class Proposal(Base):
     @property
     def participating_codes(self) -> set[str]:
         return {p.township_code for p in self.participants}
+
+    @property
+    def priority_kinds(self) -> list[str]:
+        """The priority kinds (優先推動地區) among the lead and participating townships,
+        the lead's first; empty when none is one or the list was never imported."""
+        townships = [self.lead_township, *(p.township for p in self.participants)]
+        return list(dict.fromkeys(t.priority.kind for t in townships if t.priority is not None))
 
     @property
     def reviewer_ids(self) -> set[int]:

@@ -62,7 +62,17 @@ def load(session: Session) -> LoadSummary:
     for row in read_csv("programmes.csv"):
         key = f"{row['ministry']}｜{row['programme']}"
         if key not in seeded:
-            session.add(Programme(ministry=row["ministry"], name=row["programme"], notes=row["notes"], seed_key=key))
+            session.add(
+                Programme(
+                    ministry=row["ministry"],
+                    name=row["programme"],
+                    notes=row["notes"],
+                    seed_key=key,
+                    valid_from=int(row["valid_from"]) if row["valid_from"] else None,
+                    valid_to=int(row["valid_to"]) if row["valid_to"] else None,
+                    validity_source=row["validity_source"],
+                )
+            )
             added += 1
     session.flush()
     return LoadSummary(
