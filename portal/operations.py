@@ -61,6 +61,8 @@ OTHER_ACTIONS = {
     "conflict_add": "登記利益迴避",
     "assign_more": "增派審查委員",
     "review": "送出評分",
+    "meeting_add": "登錄會報會議",
+    "agenda_add": "列入會議議程",
     "showcase_rebuild": "重新產生展示網站",
     "guards_lifted": "結構變更暫時解除紀錄防護",
 }

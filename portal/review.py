@@ -21,6 +21,7 @@ from portal.db.models import (
     Conflict,
     Decision,
     MatchedResource,
+    Meeting,
     OutboxMessage,
     Programme,
     Proposal,
@@ -31,6 +32,7 @@ from portal.db.models import (
 )
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError, PermissionDenied
+from portal.domain.meetings import too_early
 from portal.domain.roles import Role
 from portal.domain.scoring import Rubric, Score, load_rubric
 from portal.domain.states import State
@@ -313,6 +315,12 @@ def round_reviews(session: Session, cycle: str) -> list[Review]:
 # --- decisions -----------------------------------------------------------------------------
 
 
+def submitted_on(proposal: Proposal) -> date | None:
+    """The Taiwan date the current revision was submitted, or None before any."""
+    revision = proposal.current_revision
+    return revision.created_at.astimezone(operations.TAIWAN).date() if revision else None
+
+
 @dataclass(frozen=True)
 class Resource:
     programme: str
@@ -327,22 +335,24 @@ def decide(
     *,
     outcome: str,
     reasons: str,
-    meeting: str,
-    decided_on: date,
+    meeting: Meeting,
     resources: list[Resource],
     private_investment: int = 0,
 ) -> Decision:
-    """Record the NDC's decision and move the proposal through the workflow.
+    """Record the NDC's decision, taken at `meeting` and dated by it, and move the
+    proposal through the workflow.
 
-    A decision needs at least one review of the current revision; approvals may name the
-    ministry programmes matched to the case and the private investment committed."""
+    A decision needs at least one review of the current revision and a meeting held on or
+    after the day that revision was submitted; approvals may name the ministry programmes
+    matched to the case and the private investment committed."""
     if outcome not in OUTCOMES:
         raise DomainError("請選擇決定。")
     revision = proposal.current_revision
     if revision is None or not current_reviews(session, proposal):
         raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
-    if not meeting.strip():
-        raise DomainError("請填寫做成決定的會議，例如「第 N 次地方創生會報工作會議」。")
+    problem = too_early(meeting.held_on, submitted_on(proposal) or meeting.held_on)
+    if problem:
+        raise DomainError(problem)
     if outcome != Action.APPROVE.value and resources:
         raise DomainError("只有核定的提案才能登錄媒合資源。")
     programmes = {p.name: p for p in session.scalars(select(Programme))}
@@ -368,8 +378,9 @@ def decide(
         revision_id=revision.id,
         outcome=outcome,
         reasons=reasons.strip(),
-        meeting=meeting.strip(),
-        decided_on=decided_on,
+        meeting_id=meeting.id,
+        meeting=meeting.name,
+        decided_on=meeting.held_on,
         private_investment=private_investment,
         decided_by_id=actor.id,
         resources=matched,

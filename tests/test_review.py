@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-from datetime import date
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal import operations, review
+from portal import meetings, operations, publish, review
 from portal.db.models import (
     AuditEvent,
     Conflict,
@@ -31,6 +30,7 @@ from portal.db.models import (
 )
 from portal.domain import scoring
 from portal.domain.errors import DomainError, PermissionDenied
+from portal.domain.meetings import MeetingKind
 from portal.domain.roles import Role
 from portal.domain.scoring import Rubric, Score
 from portal.domain.workflow import Action
@@ -51,7 +51,7 @@ TITLE = "埔里生態城鄉共好計畫"
 REVIEWER_NAMES = ("陳明哲委員", "黃淑芬委員", "張志遠委員")
 INTERNAL = "INTERNAL-SENTINEL-內部"
 TO_TOWNSHIP = "TOWNSHIP-COMMENT-給公所"
-MEETING = "第 12 次地方創生會報工作會議"
+MEETING = "第12次地方創生會報工作會議"
 NO_REVIEW = "這件提案目前的版本還沒有任何委員評分，不能做成決定。"
 CONFIRM_MESSAGE = "「給公所的意見」會提供給提案單位，請勾選確認；若只想給內部參考，請改寫在內部意見。"
 YOUTH = ("國家發展委員會", "地方創生青年培力工作站")
@@ -74,6 +74,11 @@ class Round:
         self.reviewers = [make.user(Role.REVIEWER, name=name) for name in REVIEWER_NAMES]
         self.rubric: Rubric = app.extensions["portal.rubric"]
         self._browsers: dict[int, Auth] = {}
+        # Held today: a meeting may not precede the submission of what it decides.
+        self.meeting = meetings.create_meeting(
+            session, self.admin, kind=MeetingKind.WORKING, number=12, held_on=publish.today()
+        )
+        session.commit()
 
     def forwarded(self, title: str = TITLE, participating: list[str] | None = None) -> Proposal:
         proposal = self.make.proposal(self.township, title=title, participating=participating)
@@ -163,7 +168,8 @@ def review_form(given: dict[str, int], **overrides: str) -> dict[str, str]:
 def decision_form(
     outcome: str = "approve", reasons: str = "三高且跨部會，進行後續媒合。", **fields: str
 ) -> dict[str, str]:
-    return {"outcome": outcome, "reasons": reasons, "meeting": MEETING, "decided_on": "2026-10-20"} | fields
+    """The decision page as the admin fills it in; the meeting it pre-selects is kept."""
+    return {"outcome": outcome, "reasons": reasons} | fields
 
 
 def text_of(page: TestResponse) -> str:
@@ -639,7 +645,7 @@ def test_approval_records_decision_matched_resources_audit_and_messages(world: R
         "approve",
         "三高且跨部會，進行後續媒合。",
         MEETING,
-        date(2026, 10, 20),
+        publish.today(),
         6000,
         world.admin.id,
     )
@@ -725,8 +731,7 @@ def test_unknown_programme_is_refused_over_http_and_by_the_operation(world: Roun
             world.admin,
             outcome="approve",
             reasons="",
-            meeting=MEETING,
-            decided_on=date(2026, 10, 20),
+            meeting=world.meeting,
             resources=[review.Resource("不存在的計畫", 100, 2027)],
         )
     session.rollback()
@@ -829,8 +834,7 @@ def test_assign_page_moves_a_resubmitted_proposal_back_into_review_with_its_pane
         world.admin,
         outcome="request_revision",
         reasons="請補充觀光人次指標。",
-        meeting=MEETING,
-        decided_on=date(2026, 10, 20),
+        meeting=world.meeting,
         resources=[],
     )
     for action, actor in (

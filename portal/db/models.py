@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
+from portal.domain.meetings import MeetingKind
 from portal.domain.permissions import conflict_applies
 from portal.domain.programmes import Validity
 from portal.domain.proposal import ProposalType
@@ -409,8 +410,46 @@ class Review(Base):
     revision: Mapped[Revision] = relationship()
 
 
+class Meeting(Base):
+    """A 地方創生會報 meeting or one of its working meetings (工作會議), numbered per
+    kind. `name` is how decisions and published cases name it: made from the number for
+    new meetings, the text typed with each decision for meetings from before (0009)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        UniqueConstraint("kind", "number"),
+        CheckConstraint("kind IN ('council', 'working')", name="kind"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    # None only for a meeting from before whose text named no number, or a taken one.
+    number: Mapped[int | None] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    agenda: Mapped[list[AgendaItem]] = relationship(back_populates="meeting", order_by="AgendaItem.added_at")
+
+    @property
+    def kind_enum(self) -> MeetingKind:
+        return MeetingKind(self.kind)
+
+
+class AgendaItem(Base):
+    """A screened proposal the NDC put on a meeting's agenda."""
+
+    __tablename__ = "agenda_item"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), primary_key=True, index=True)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda")
+    proposal: Mapped[Proposal] = relationship()
+
+
 class Decision(Base):
-    """The NDC's decision on a proposal, taken at a named meeting."""
+    """The NDC's decision on a proposal, taken at a 會報 meeting. `meeting` and
+    `decided_on` copy the meeting's name and date when the decision is taken."""
 
     __tablename__ = "decision"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -418,6 +457,7 @@ class Decision(Base):
     revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"))
     outcome: Mapped[str] = mapped_column(String(30))
     reasons: Mapped[str] = mapped_column(Text, default="")
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id"), index=True)
     meeting: Mapped[str] = mapped_column(String(120))
     decided_on: Mapped[date] = mapped_column(Date)
     private_investment: Mapped[int] = mapped_column(Integer, default=0)
@@ -426,6 +466,7 @@ class Decision(Base):
     resources: Mapped[list[MatchedResource]] = relationship(
         back_populates="decision", cascade="all, delete-orphan", order_by="MatchedResource.id"
     )
+    at_meeting: Mapped[Meeting] = relationship()
 
 
 class MatchedResource(Base):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, operations, publish, review, text
-from portal.db.models import Proposal, Township, User, utcnow
+from portal import accounts, meetings, operations, publish, review, text
+from portal.db.models import Meeting, Proposal, Township, User, utcnow
+from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
 from portal.domain.scoring import Rubric
@@ -185,14 +185,16 @@ def _walk(
             for reviewer in scorers:
                 _score(session, proposal, reviewer, rubric, stage)
         elif action in DECISIONS:
+            meeting = _demo_meeting(session, admin, action)
+            if action == Action.APPROVE:
+                meetings.add_to_agenda(session, meeting, proposal, admin)
             review.decide(
                 session,
                 proposal,
                 admin,
                 outcome=action.value,
                 reasons=note if action != Action.APPROVE else "三高且跨部會，進行後續媒合。",
-                meeting=MEETING,
-                decided_on=DECIDED_ON,
+                meeting=meeting,
                 resources=_matched(case) if action == Action.APPROVE else [],
                 private_investment=_private(case) if action == Action.APPROVE else 0,
             )
@@ -216,9 +218,19 @@ STAGE_SCORES: dict[str, list[dict[str, int]]] = {
     "revising": [_s(3, 3, 2), _s(4, 3, 3)],
     "not_approved": [_s(2, 2, 1), _s(1, 2, 2)],
 }
-MEETING = "第 12 次地方創生會報工作會議"
-DECIDED_ON = date(2026, 10, 20)
 DECISIONS = {Action.APPROVE, Action.REQUEST_REVISION, Action.REJECT}
+
+
+def _demo_meeting(session: Session, admin: User, action: Action) -> Meeting:
+    """The demo's two meetings, both held the day the demo runs (its proposals are all
+    submitted that day, and a meeting cannot precede a submission): revision requests
+    are made at the working meeting, approvals and rejections at the council."""
+    kind = MeetingKind.WORKING if action == Action.REQUEST_REVISION else MeetingKind.COUNCIL
+    found = session.scalar(select(Meeting).where(Meeting.kind == kind.value, Meeting.number == 1))
+    if found is not None:
+        return found
+    note = "分區審議退回修正的提案" if kind == MeetingKind.WORKING else "核定與不予核定"
+    return meetings.create_meeting(session, admin, kind=kind, number=1, held_on=publish.today(), note=note)
 
 
 def _score(session: Session, proposal: Proposal, reviewer: User, rubric: Rubric, stage: str) -> None:

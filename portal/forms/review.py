@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     FormField,
     HiddenField,
@@ -20,6 +20,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from portal.domain.meetings import too_early
 from portal.domain.scoring import Rubric
 from portal.forms import PortalForm, RowForm, choices, single_line
 from portal.forms.wizard import AMOUNT_MAX
@@ -130,18 +131,29 @@ class DecisionForm(PortalForm):
         validators=[Length(max=2000, message="請在 2000 字以內")],
         description="修正後再提與不予核定必須說明理由。",
     )
-    meeting = StringField(
+    meeting = SelectField(
         "會議",
-        validators=[DataRequired("請填寫會議"), Length(max=120), single_line],
-        description="例如：第 12 次地方創生會報工作會議",
+        coerce=int,
+        validators=[InputRequired("請選擇做成決定的會議")],
+        description="決定日期即會議日期；會議要先在「會報會議」頁登錄。",
     )
-    decided_on = DateField("決定日期", validators=[DataRequired("請填寫日期（例如 2026-10-20）")])
     resources = FieldList(FormField(MatchedRow), min_entries=3, max_entries=8)
     private_investment = IntegerField(
         "民間投資承諾（千元）",
         validators=[Optional(), NumberRange(min=0, max=AMOUNT_MAX, message=f"請填 0 到 {AMOUNT_MAX} 的整數（千元）")],
         default=0,
     )
+
+    # Set by the view: each offered meeting's date, and the day the current revision was
+    # submitted; a meeting before that day is refused here, next to the field.
+    meeting_dates: dict[int, date] = {}  # noqa: RUF012 (replaced per form by the view)
+    submitted_on: date | None = None
+
+    def validate_meeting(self, field: SelectField) -> None:
+        held_on = self.meeting_dates.get(field.data)
+        problem = too_early(held_on, self.submitted_on) if held_on and self.submitted_on else None
+        if problem:
+            raise ValidationError(problem)
 
     def validate_reasons(self, field: Any) -> None:
         if self.outcome.data in ("request_revision", "reject") and not (field.data or "").strip():

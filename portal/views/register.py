@@ -14,7 +14,7 @@ from portal import db, operations, text
 from portal.db.models import OutboxMessage
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
-from portal.views import admin, localtime, main, notifications, proposals, review, wizard
+from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
 
 csrf = CSRFProtect()
 
@@ -23,7 +23,7 @@ def init_app(app: Flask) -> None:
     # The wizard's forms check their own CSRF token so that an expired one re-shows
     # the form with the input kept, instead of the generic error page.
     csrf.exempt(wizard.bp)
-    for module in (main, proposals, admin, notifications, wizard, review):
+    for module in (main, proposals, admin, notifications, wizard, review, meetings):
         app.register_blueprint(module.bp)
 
     labels = operations.action_labels()

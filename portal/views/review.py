@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import db, listing, operations, review
+from portal import db, listing, meetings, operations, review
 from portal.auth import login_required
 from portal.db.models import Conflict, County, Programme, Proposal, Township, User
 from portal.domain import brief, diff, scoring, spreadsheet
@@ -314,6 +314,18 @@ def ranking() -> str:
     )
 
 
+def meeting_choices(form: DecisionForm, proposal: Proposal) -> None:
+    """Offer every meeting, the latest first, and pre-select the latest one the decision
+    may be taken at (held on or after the current revision's submission)."""
+    held = meetings.all_meetings(db.session())
+    form.meeting.choices = choices((m.id, f"{m.name}（{m.held_on.isoformat()}）") for m in held)
+    form.meeting_dates = {m.id: m.held_on for m in held}
+    form.submitted_on = review.submitted_on(proposal)
+    allowed = [m for m in held if form.submitted_on is None or m.held_on >= form.submitted_on]
+    if request.method == "GET" and allowed:
+        form.meeting.data = allowed[0].id
+
+
 def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
     rubric, rows = _ranking_rows(cycle)
     fields = ["rank", "proposal_id", "title", "township", "status", "reviews"]
@@ -394,6 +406,7 @@ def decide(proposal_id: int) -> str | BaseResponse:
     options = choices([("", "（不填）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
     for entry in form.resources:
         entry.form.programme.choices = options
+    meeting_choices(form, proposal)
     if form.validate_on_submit():
         resources = [
             review.Resource(programme=e.form.programme.data, amount=e.form.amount.data or 0, year=e.form.year.data or 0)
@@ -407,8 +420,7 @@ def decide(proposal_id: int) -> str | BaseResponse:
                 current_user,
                 outcome=form.outcome.data,
                 reasons=form.reasons.data or "",
-                meeting=form.meeting.data,
-                decided_on=form.decided_on.data,
+                meeting=meetings.get_meeting(dbs, form.meeting.data),
                 resources=resources,
                 private_investment=form.private_investment.data or 0,
             )

@@ -81,7 +81,9 @@ def upgrade() -> None:
 def _meetings_from_decisions() -> None:
     """One meeting per distinct (meeting text, date) of the existing decisions."""
     bind = op.get_bind()
-    decision = sa.table("decision", sa.column("id"), sa.column("meeting"), sa.column("decided_on"), sa.column("meeting_id"))
+    decision = sa.table(
+        "decision", sa.column("id"), sa.column("meeting"), sa.column("decided_on"), sa.column("meeting_id")
+    )
     meeting = sa.table(
         "meeting",
         sa.column("id"),
