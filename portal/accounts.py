@@ -21,6 +21,7 @@ from portal.db.models import (
     County,
     LoginThrottle,
     PasswordToken,
+    Programme,
     Township,
     User,
     UserSession,
@@ -68,8 +69,10 @@ def create_user(
     township_code: str | None = None,
     county_code: str | None = None,
     affiliation: str = "",
+    ministry: str | None = None,
 ) -> User:
-    """Add an account without a password; `issue_password_link` lets its owner set one."""
+    """Add an account without a password; `issue_password_link` lets its owner set one.
+    A ministry account names its ministry as the programme list spells it."""
     email = normalise_email(email)
     if not EMAIL_RE.match(email):
         raise AccountError(f"電子郵件格式不正確：「{email}」", "email")
@@ -87,6 +90,12 @@ def create_user(
         township_code = None
     else:
         township_code = county_code = None
+    if role == Role.MINISTRY:
+        ministry = (ministry or "").strip()
+        if ministry not in ministries(session):
+            raise AccountError(f"請從部會計畫清單中的部會選擇（找不到「{ministry}」）", "ministry")
+    else:
+        ministry = None
     user = User(
         email=email,
         name=name.strip(),
@@ -94,10 +103,16 @@ def create_user(
         township_code=township_code,
         county_code=county_code,
         affiliation=affiliation.strip(),
+        ministry=ministry,
     )
     session.add(user)
     session.flush()
     return user
+
+
+def ministries(session: Session) -> list[str]:
+    """The ministries that run at least one programme: those a ministry account may name."""
+    return list(session.scalars(select(Programme.ministry).distinct().order_by(Programme.ministry)))
 
 
 def issue_password_link(session: Session, user: User, now: datetime | None = None) -> str:

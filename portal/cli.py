@@ -142,6 +142,7 @@ def password_link(token: str) -> str:
 @click.option("--affiliation", default="", help="服務單位（例如輔導團委員的學校）")
 def user_add(
     email: str,
+@click.option("--ministry", help="部會名稱，與部會計畫清單相同（例如 經濟部；角色 ministry 必填）")
     name: str,
     role: str,
     township_code: str | None,
@@ -149,6 +150,7 @@ def user_add(
     affiliation: str,
 ) -> None:
     """新增帳號並印出一次性的設定密碼連結。"""
+    ministry: str | None,
     dbs = db.session()
     try:
         user = accounts.create_user(
@@ -161,6 +163,7 @@ def user_add(
             affiliation=affiliation,
         )
         token = accounts.issue_password_link(dbs, user)
+            ministry=ministry,
         operations.audit(dbs, None, "user_add", reason=f"{user.email}（{user.role_enum.label}）")
     except accounts.AccountError as error:
         dbs.rollback()

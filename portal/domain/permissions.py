@@ -149,3 +149,26 @@ def can_read_audit_log(user: Actor) -> bool:
 
 def can_edit_reference(user: Actor) -> bool:
     return user.role == Role.ADMIN
+
+
+# --- ministries (部會) ---------------------------------------------------------------------
+
+# A ministry reads a case from the moment the 三高 screening sends it on to matching
+# (進行後續媒合) while it is in review, and every approved case; never drafts, cases
+# still with the county, cases sent back, rejected or withdrawn. It never uses
+# `can_view`: its pages show the brief and aggregated scores, never the review pages.
+MINISTRY_DECIDED = frozenset({State.APPROVED, State.PUBLISHED})
+
+
+def ministry_can_view(user: Actor, proposal: ProposalFacts, screened: bool) -> bool:
+    """`screened`: the current revision's reviews pass the 三高 screening (scoring.screen)."""
+    if user.role != Role.MINISTRY:
+        return False
+    if proposal.status == State.IN_REVIEW:
+        return screened
+    return proposal.status in MINISTRY_DECIDED
+
+
+def can_offer_match(user: Actor, proposal: ProposalFacts, screened: bool) -> bool:
+    """Ministries propose programmes between screening and the NDC's decision."""
+    return user.role == Role.MINISTRY and proposal.status == State.IN_REVIEW and screened

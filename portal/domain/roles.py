@@ -1,4 +1,4 @@
-"""The four kinds of portal account and the scope each is bound to."""
+"""The kinds of portal account and the scope each is bound to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ class Role(enum.StrEnum):
     COUNTY = "county"
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    MINISTRY = "ministry"
 
     @property
     def label(self) -> str:
@@ -26,4 +27,5 @@ ROLE_LABELS = {
     Role.COUNTY: "縣市政府窗口",
     Role.REVIEWER: "輔導團委員",
     Role.ADMIN: "國發會秘書單位",
+    Role.MINISTRY: "部會承辦人",
 }

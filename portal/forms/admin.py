@@ -34,6 +34,9 @@ class ProgrammeForm(PortalForm):
 class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
+    ministry = SelectField(
+        "所屬部會", validate_choice=False, description="角色為部會承辦人時必填；帳號只能提出該部會的計畫"
+    )
 
     action = SelectField("動作", validate_choice=False, validators=[Optional()])
     actor = StringField("執行者（姓名或電子郵件）", validators=[Optional(), Length(max=120), single_line])

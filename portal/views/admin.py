@@ -96,6 +96,7 @@ def _user_form() -> UserForm:
     form.township.choices = choices([("", "（不適用）"), *((t.code, t.full_name) for t in townships)])
     counties = dbs.scalars(select(County).order_by(County.position))
     form.county.choices = choices([("", "（不適用）"), *((c.code, c.name_zh) for c in counties)])
+    form.ministry.choices = choices([("", "（不適用）"), *((m, m) for m in accounts.ministries(dbs))])
     return form
 
 
@@ -115,6 +116,7 @@ def users() -> str:
                 township_code=form.township.data or None,
                 county_code=form.county.data or None,
                 affiliation=form.affiliation.data or "",
+                ministry=form.ministry.data or None,
             )
             token = accounts.issue_password_link(dbs, user)
             operations.audit(dbs, current_user, "user_add", reason=f"{user.email}（{user.role_enum.label}）")

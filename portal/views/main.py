@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from portal import db, listing
 from portal.auth import login_required
@@ -22,10 +23,13 @@ NOTE_ACTIONS = (Action.RETURN, Action.REQUEST_REVISION, Action.REJECT)
 
 @bp.route("/")
 @login_required
-def index() -> str:
+def index() -> str | BaseResponse:
     """One page of the proposals the account may see, newest change first, with their
     next moves and the latest note addressed to their authors. Admins and counties
-    filter by round, state, county, priority area and title, in SQL."""
+    filter by round, state, county, priority area and title, in SQL.
+    Ministries have their own list of screened cases."""
+    if current_user.role == Role.MINISTRY:
+        return redirect(url_for("ministry.cases"))
     dbs = db.session()
     filtering = current_user.role in (Role.ADMIN, Role.COUNTY)
     filters = listing.Filters.from_args(request.args) if filtering else listing.Filters()

@@ -414,13 +414,14 @@ def decide(proposal_id: int) -> str | BaseResponse:
             if e.form.programme.data
         ]
         try:
-            review.decide(
+            decision = review.decide(
                 dbs,
                 proposal,
                 current_user,
                 outcome=form.outcome.data,
                 reasons=form.reasons.data or "",
                 meeting=meetings.get_meeting(dbs, form.meeting.data),
+    chosen = _chosen_offers()
                 resources=resources,
                 private_investment=form.private_investment.data or 0,
             )
@@ -435,5 +436,24 @@ def decide(proposal_id: int) -> str | BaseResponse:
     rubric = review.rubric()
     summaries = scoring.summarise(rubric, review.scores_of(reviews))
     return render_template(
-        "review/decide.html", proposal=proposal, form=form, reviews=reviews, summaries=summaries, rubric=rubric
+        "review/decide.html",
+        proposal=proposal,
+        form=form,
+        reviews=reviews,
+        summaries=summaries,
+        rubric=rubric,
+        offers=offers,
+        offer_warnings={o.id: matching.duplicate_warnings(dbs, proposal, o.programme.name, o.year) for o in offers},
+        chosen=set(chosen),
     )
+            warnings = matching.confirm(dbs, decision, chosen)
+            for warning in warnings:
+                flash(warning, "warning")
+    offers = matching.pending_offers(dbs, proposal)
+
+
+def _chosen_offers() -> list[int]:
+    """The ministries' offers ticked on the decision form (ids that are not numbers are
+    dropped here; `matching.confirm` refuses ids that are not the case's pending offers)."""
+    values = request.form.getlist("offer") if request.method == "POST" else []
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18]
