@@ -17,7 +17,6 @@ from portal.domain.workflow import TRANSITIONS, Action
 from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
 
 from portal.views import ministry as ministry_views
-from portal.views import rounds as round_views
 csrf = CSRFProtect()
 
 
@@ -29,7 +28,6 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.register_blueprint(ministry_views.bp)
-    app.register_blueprint(round_views.bp)
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"
