@@ -482,24 +482,6 @@ class MatchedResource(Base):
     decision: Mapped[Decision] = relationship(back_populates="resources")
 
 
-class FormStash(Base):
-    """What a user typed into a form when their login had expired, kept until they
-    log in again so that nothing typed is lost. Restored only to the same account."""
-
-    __tablename__ = "form_stash"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    path: Mapped[str] = mapped_column(String(300))
-    form: Mapped[dict[str, Any]] = mapped_column(Document)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-
-# --- audit and notifications --------------------------------------------------------
-
-
-class AuditEvent(Base):
-    """Append-only record of who did what, when, and why. Never updated or deleted.
 class MatchOffer(Base):
     """A programme a ministry proposes to match (媒合) to a screened proposal. The NDC
     confirms it, or leaves it out, when it decides the case; `decision_id` names the
@@ -520,6 +502,24 @@ class MatchOffer(Base):
     proposed_by: Mapped[User] = relationship()
 
 
+class FormStash(Base):
+    """What a user typed into a form when their login had expired, kept until they
+    log in again so that nothing typed is lost. Restored only to the same account."""
+
+    __tablename__ = "form_stash"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    path: Mapped[str] = mapped_column(String(300))
+    form: Mapped[dict[str, Any]] = mapped_column(Document)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- audit and notifications --------------------------------------------------------
+
+
+class AuditEvent(Base):
+    """Append-only record of who did what, when, and why. Never updated or deleted.
 
     Each event holds the hash of the one before it and its own (see
     portal/domain/audit_chain.py); `portal.db.history.seal` sets both. Database triggers
