@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -270,8 +270,7 @@ def test_decide_after_review_writes_chained_events(app: Flask, make: Factory, se
         world.admin,
         outcome="approve",
         reasons="三高",
-        meeting="第 1 次會報",
-        decided_on=date(2026, 5, 1),
+        meeting=world.meeting,
         resources=[],
     )
     session.commit()

@@ -16,9 +16,10 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal import operations, publish, review, snapshot
+from portal import meetings, operations, publish, review, snapshot
 from portal.config import PROJECT_ROOT
 from portal.db.models import Proposal, ReviewAssignment
+from portal.domain.meetings import MeetingKind
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from portal.snapshot import (
@@ -42,8 +43,10 @@ from tests.test_demo import run_demo
 from tests.test_wizard import flashes
 
 TITLE = "埔里生態城鄉共好計畫"
-MEETING = "第 12 次地方創生會報工作會議"
-DECIDED_ON = date(2026, 10, 20)
+MEETING = "第12次地方創生會報工作會議"
+# Meetings are held today: a decision's meeting may not precede the submission.
+DECIDED_ON = publish.today()
+DEMO_MEETING = "第1次地方創生會報"
 RURAL = ("行政院農業委員會（現農業部）", "農村再生（第二期/第三期實施計畫）")
 # Private text put into every place the portal keeps it; none may reach a case file.
 CONTACT = {"name": "CONTACT-NAME-聯絡人", "phone": "CONTACT-PHONE-0912", "email": "contact-sentinel@example.org"}
@@ -68,6 +71,9 @@ class Desk:
         self.browser = Auth(app.test_client())
         self.browser.login(self.admin.email)
         self.proposals_dir = Path(app.config["PROPOSALS_DIR"])
+        self.meeting = meetings.create_meeting(
+            session, self.admin, kind=MeetingKind.WORKING, number=12, held_on=DECIDED_ON
+        )
 
     def approved(self, title: str = TITLE, slug: str | None = None) -> Proposal:
         proposal = self.make.proposal(self.township, title=title, participating=[GUOXING])
@@ -102,8 +108,7 @@ class Desk:
             self.admin,
             outcome="approve",
             reasons=REASONS,
-            meeting=MEETING,
-            decided_on=DECIDED_ON,
+            meeting=self.meeting,
             resources=[review.Resource(programme=RURAL[1], amount=8000, year=2026)],
             private_investment=6000,
         )
@@ -557,8 +562,18 @@ def test_demo_writes_its_two_published_cases(app: Flask) -> None:
     cases = [snapshot.load(root / name) for name in files]
     assert files == DEMO_FILES
     assert [(c.slug, c.title, c.township.name, c.decision) for c in cases] == [
-        ("chishang-rice-2026", "池上米鄉共好：稻作文化與有機循環創生計畫", "池上鄉", Approval(MEETING, DECIDED_ON)),
-        ("wangan-turtle-island-2026", "望安綠蠵龜之島：花宅聚落慢活創生計畫", "望安鄉", Approval(MEETING, DECIDED_ON)),
+        (
+            "chishang-rice-2026",
+            "池上米鄉共好：稻作文化與有機循環創生計畫",
+            "池上鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
+        (
+            "wangan-turtle-island-2026",
+            "望安綠蠵龜之島：花宅聚落慢活創生計畫",
+            "望安鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
     ]
 
 
