@@ -140,17 +140,17 @@ def password_link(token: str) -> str:
 @click.option("--township", "township_code", help="鄉鎮市區代碼（8 碼；角色 township 必填）")
 @click.option("--county", "county_code", help="縣市代碼（5 碼；角色 county 必填）")
 @click.option("--affiliation", default="", help="服務單位（例如輔導團委員的學校）")
+@click.option("--ministry", help="部會名稱，與部會計畫清單相同（例如 經濟部；角色 ministry 必填）")
 def user_add(
     email: str,
-@click.option("--ministry", help="部會名稱，與部會計畫清單相同（例如 經濟部；角色 ministry 必填）")
     name: str,
     role: str,
     township_code: str | None,
     county_code: str | None,
     affiliation: str,
+    ministry: str | None,
 ) -> None:
     """新增帳號並印出一次性的設定密碼連結。"""
-    ministry: str | None,
     dbs = db.session()
     try:
         user = accounts.create_user(
@@ -161,9 +161,9 @@ def user_add(
             township_code=township_code,
             county_code=county_code,
             affiliation=affiliation,
+            ministry=ministry,
         )
         token = accounts.issue_password_link(dbs, user)
-            ministry=ministry,
         operations.audit(dbs, None, "user_add", reason=f"{user.email}（{user.role_enum.label}）")
     except accounts.AccountError as error:
         dbs.rollback()

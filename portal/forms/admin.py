@@ -20,6 +20,9 @@ class UserForm(PortalForm):
     affiliation = StringField(
         "服務單位", validators=[Length(max=120), single_line], description="例如輔導團委員的學校或機構"
     )
+    ministry = SelectField(
+        "所屬部會", validate_choice=False, description="角色為部會承辦人時必填；帳號只能提出該部會的計畫"
+    )
 
 
 class ProgrammeForm(PortalForm):
@@ -34,9 +37,6 @@ class ProgrammeForm(PortalForm):
 class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
-    ministry = SelectField(
-        "所屬部會", validate_choice=False, description="角色為部會承辦人時必填；帳號只能提出該部會的計畫"
-    )
 
     action = SelectField("動作", validate_choice=False, validators=[Optional()])
     actor = StringField("執行者（姓名或電子郵件）", validators=[Optional(), Length(max=120), single_line])

@@ -15,8 +15,8 @@ from portal.db.models import OutboxMessage
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
 from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
-
 from portal.views import ministry as ministry_views
+
 csrf = CSRFProtect()
 
 
@@ -26,8 +26,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(wizard.bp)
     for module in (main, proposals, admin, notifications, wizard, review, meetings):
         app.register_blueprint(module.bp)
-
     app.register_blueprint(ministry_views.bp)
+
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"

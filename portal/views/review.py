@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import db, listing, meetings, operations, review
+from portal import db, listing, matching, meetings, operations, review
 from portal.auth import login_required
 from portal.db.models import Conflict, County, Programme, Proposal, Township, User
 from portal.domain import brief, diff, scoring, spreadsheet
@@ -407,6 +407,7 @@ def decide(proposal_id: int) -> str | BaseResponse:
     for entry in form.resources:
         entry.form.programme.choices = options
     meeting_choices(form, proposal)
+    chosen = _chosen_offers()
     if form.validate_on_submit():
         resources = [
             review.Resource(programme=e.form.programme.data, amount=e.form.amount.data or 0, year=e.form.year.data or 0)
@@ -421,20 +422,23 @@ def decide(proposal_id: int) -> str | BaseResponse:
                 outcome=form.outcome.data,
                 reasons=form.reasons.data or "",
                 meeting=meetings.get_meeting(dbs, form.meeting.data),
-    chosen = _chosen_offers()
                 resources=resources,
                 private_investment=form.private_investment.data or 0,
             )
+            warnings = matching.confirm(dbs, decision, chosen)
         except DomainError as error:
             dbs.rollback()
             flash(str(error), "error")
         else:
             dbs.commit()
             flash(f"已記錄決定：{review.OUTCOMES[form.outcome.data]}。", "success")
+            for warning in warnings:
+                flash(warning, "warning")
             return redirect(url_for("proposals.detail", proposal_id=proposal.id))
     reviews = review.current_reviews(dbs, proposal)
     rubric = review.rubric()
     summaries = scoring.summarise(rubric, review.scores_of(reviews))
+    offers = matching.pending_offers(dbs, proposal)
     return render_template(
         "review/decide.html",
         proposal=proposal,
@@ -446,10 +450,6 @@ def decide(proposal_id: int) -> str | BaseResponse:
         offer_warnings={o.id: matching.duplicate_warnings(dbs, proposal, o.programme.name, o.year) for o in offers},
         chosen=set(chosen),
     )
-            warnings = matching.confirm(dbs, decision, chosen)
-            for warning in warnings:
-                flash(warning, "warning")
-    offers = matching.pending_offers(dbs, proposal)
 
 
 def _chosen_offers() -> list[int]:
