@@ -14,7 +14,7 @@ from typing import Any
 
 from portal import operations
 from portal.db.models import Proposal
-from portal.domain import brief
+from portal.domain import brief, funding
 from portal.domain.proposal import DNA_GROUPS, ProposalType
 from portal.forms import wizard as forms
 
@@ -29,13 +29,18 @@ def _number(value: Decimal | int | None) -> int | float | None:
     return value
 
 
-def _is_blank(row: dict[str, Any]) -> bool:
-    return all(v in (None, "", [], "+") for k, v in row.items() if k != "csrf_token")
+def _is_blank(row: dict[str, Any], defaults: tuple[str, ...] = ()) -> bool:
+    return all(v in (None, "", [], "+") for k, v in row.items() if k != "csrf_token" and k not in defaults)
 
 
-def _rows(entries: list[dict[str, Any]], convert: Callable[[dict[str, Any]], dict[str, Any]]) -> list[dict[str, Any]]:
-    """Form rows as document rows; rows left entirely blank are dropped."""
-    return [convert(r) for r in entries if not _is_blank(r)]
+def _rows(
+    entries: list[dict[str, Any]],
+    convert: Callable[[dict[str, Any]], dict[str, Any]],
+    defaults: tuple[str, ...] = (),
+) -> list[dict[str, Any]]:
+    """Form rows as document rows; rows left entirely blank are dropped (fields named in
+    `defaults` always hold a value, so they say nothing about whether a row was used)."""
+    return [convert(r) for r in entries if not _is_blank(r, defaults)]
 
 
 def _strip(row: dict[str, Any]) -> dict[str, Any]:
@@ -170,21 +175,29 @@ def businesses_from_form(form: forms.SectionForm) -> dict[str, Any]:
     return {"summary": (d["summary"] or "").strip(), "items": _rows(d["items"], _business_out)}
 
 
+def _line_in(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "self_liquidating": funding.kind_of(row)}
+
+
 def _line_out(row: dict[str, Any]) -> dict[str, Any]:
     row = _strip(row)
     if row.get("source") != "central":
         row["programme"] = ""
+    row["self_liquidating"] = row.get("self_liquidating") == funding.SELF
     return row
 
 
 def resources_to_form(p: Proposal) -> dict[str, Any]:
     r = p.content.get("resources", {})
-    return {"lines": r.get("lines", []), "support": r.get("support", [])}
+    return {"lines": [_line_in(line) for line in r.get("lines", [])], "support": r.get("support", [])}
 
 
 def resources_from_form(form: forms.SectionForm) -> dict[str, Any]:
     d = form.data
-    return {"lines": _rows(d["lines"], _line_out), "support": _rows(d["support"], _strip)}
+    return {
+        "lines": _rows(d["lines"], _line_out, defaults=("self_liquidating",)),
+        "support": _rows(d["support"], _strip),
+    }
 
 
 def _kpi_out(row: dict[str, Any]) -> dict[str, Any]:

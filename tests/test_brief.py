@@ -81,6 +81,7 @@ def test_check_good_document_has_no_problems() -> None:
     assert check(BASICS, GOOD, today=TODAY) == []
 
 
+OUTSIDE_PERIOD = "年度須在提案期程 2026（115年）至 2028（117年）之間（依創生事業的起訖年月）"
 CHECK_CASES: list[tuple[str, dict[str, Any], list[Problem]]] = [
     # basics
     ("title-missing", {"proposal.title": " "}, [P("basics", "title", "請填寫提案名稱")]),
@@ -259,8 +260,33 @@ CHECK_CASES: list[tuple[str, dict[str, Any], list[Problem]]] = [
         {"resources.lines.0.year": 2041},
         [P("resources", "lines-0-year", "第 1 列：年度須介於 2019 至 2040 年")],
     ),
-    ("line-year-first", {"resources.lines.0.year": 2019}, []),
-    ("line-year-last", {"resources.lines.0.year": 2040}, []),
+    ("line-year-first", {"resources.lines.0.year": 2019, "businesses.items.0.start": "2019-01"}, []),
+    ("line-year-last", {"resources.lines.0.year": 2040, "businesses.items.0.end": "2040-12"}, []),
+    (
+        "line-year-before-period",
+        {"resources.lines.0.year": 2025},
+        [P("resources", "lines-0-year", f"第 1 列：{OUTSIDE_PERIOD}")],
+    ),
+    (
+        "line-year-after-period",
+        {"resources.lines.1.year": 2029},
+        [P("resources", "lines-1-year", f"第 2 列：{OUTSIDE_PERIOD}")],
+    ),
+    (
+        "line-hualien-taitung-fund-outside-the-east",
+        {"resources.lines.0.source": "hualien_taitung"},
+        [P("resources", "lines-0-source", "第 1 列：花東基金只適用於花蓮縣、臺東縣的提案，請改選其他經費來源")],
+    ),
+    (
+        "line-hualien-taitung-fund-in-hualien",
+        {"resources.lines.0.source": "hualien_taitung", "proposal.lead_township_code": "10015010"},
+        [],
+    ),
+    (
+        "line-hualien-taitung-fund-in-taitung",
+        {"resources.lines.0.source": "hualien_taitung", "proposal.lead_township_code": "10014010"},
+        [],
+    ),
     (
         "line-amount-zero",
         {"resources.lines.1.amount": 0},

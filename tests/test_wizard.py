@@ -111,6 +111,7 @@ TYPED: dict[str, dict[str, Value]] = {
         "lines-0-note": "加工中心整建",
         "lines-1-kind": "硬體",
         "lines-1-source": "private",
+        "lines-1-self_liquidating": "self",
         "lines-1-programme": "",
         "lines-1-year": "2027",
         "lines-1-amount": "6000",

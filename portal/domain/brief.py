@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeGuard
 
+from portal.domain import funding
 from portal.domain.proposal import DNA_GROUPS, SECTIONS, SECTORS, ProposalType
 
 Document = Mapping[str, Any]
@@ -63,6 +64,7 @@ SOURCES: dict[str, str] = {
     "ndf": "國發基金",
     "county": "縣市政府",
     "township": "鄉鎮市區公所",
+    "hualien_taitung": "花東基金",  # only for 花蓮縣 and 臺東縣 cases (portal.domain.funding)
     "private": "民間投資",
     "other": "其他",
 }
@@ -351,6 +353,10 @@ def _check_businesses(basics: Basics, document: Document, today: date) -> list[P
     return report.problems
 
 
+def _year_out_of_range(year: object) -> bool:
+    return not _is_int(year) or not FIRST_YEAR <= year <= LAST_YEAR
+
+
 def _check_line(report: _Report, n: int, line: Row) -> None:
     report.text(f"lines-{n}-kind", line.get("kind"), "類別", "resource.kind", row=n)
     source = line.get("source")
@@ -358,8 +364,7 @@ def _check_line(report: _Report, n: int, line: Row) -> None:
         report.add(f"lines-{n}-source", "請選擇經費來源", n)
     if source == "central" and not _text(line.get("programme")):
         report.add(f"lines-{n}-programme", "中央部會計畫請填寫計畫名稱", n)
-    year = line.get("year")
-    if not _is_int(year) or not FIRST_YEAR <= year <= LAST_YEAR:
+    if _year_out_of_range(line.get("year")):
         report.add(f"lines-{n}-year", f"年度須介於 {FIRST_YEAR} 至 {LAST_YEAR} 年", n)
     amount = line.get("amount")
     if not _is_int(amount) or amount <= 0:
@@ -372,8 +377,12 @@ def _check_resources(basics: Basics, document: Document, today: date) -> list[Pr
     part = _part(document, "resources")
     lines = _rows(part.get("lines"))
     report.count(lines, "resources.lines", "經費需求", "筆", least=1)
+    rules = funding.line_problems(lines, basics.lead_township_code[:5], funding.period(document))
     for n, line in enumerate(lines):
         _check_line(report, n, line)
+        for problem in rules:
+            if problem.row == n and not (problem.field == "year" and _year_out_of_range(line.get("year"))):
+                report.add(f"lines-{n}-{problem.field}", problem.message, n)
     support = _rows(part.get("support"))
     report.count(support, "resources.support", "協助需求", "項", least=0)
     for n, row in enumerate(support):
@@ -504,6 +513,11 @@ def resource_totals(lines: list[dict[str, Any]]) -> Totals:
         total=total,
         private_share=round(by_source.get("private", 0) / total, 4) if total else None,
     )
+
+
+def funding_table(lines: list[dict[str, Any]]) -> funding.Table:
+    """The source × year grid with 自償／非自償 subtotals (經費需求及財源表)."""
+    return funding.table(funding.cells(_rows(lines), SOURCES))
 
 
 def ministries(lines: list[dict[str, Any]], programme_ministry: Mapping[str, str]) -> list[str]:

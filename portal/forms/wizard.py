@@ -26,7 +26,7 @@ from wtforms import (
 from wtforms.fields import DateField, DecimalField, MonthField
 from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
 
-from portal.domain import brief
+from portal.domain import brief, funding
 from portal.domain.proposal import DNA_GROUPS, ProposalType
 from portal.forms import PortalForm, RowForm, choices, single_line
 
@@ -260,6 +260,13 @@ class ResourceLine(RowForm):
     kind = StringField("項目", validators=[text("resource.kind"), single_line])
     source = SelectField("經費來源", choices=choices([("", "請選擇"), *brief.SOURCES.items()]), validate_choice=True)
     programme = SelectField("部會計畫（來源為中央部會計畫時）", validate_choice=True)
+    self_liquidating = SelectField(
+        "自償性",
+        choices=choices(funding.KINDS.items()),
+        default=funding.NON_SELF,
+        validate_choice=True,
+        description="自償：以營運收入回收投入的經費（如民間投資）；非自償：補助或預算支出。",
+    )
     year = IntegerField(
         "年度（西元）",
         validators=[

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from portal import db, operations, text
 from portal.db.models import OutboxMessage
+from portal.domain import funding
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
 from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
@@ -32,6 +33,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["isotime"] = lambda value: localtime(datetime.fromisoformat(value)) if value else "—"
     app.jinja_env.filters["safe_html"] = text.cached
+    app.jinja_env.filters["roc"] = funding.roc_label
+    app.jinja_env.filters["with_roc"] = funding.both_years
     app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
     app.jinja_env.globals["state_label"] = lambda state: State(state).label
     app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from portal import db, operations, wizard
 from portal.auth import login_required
 from portal.db.models import County, Programme, Proposal, Revision, Township
-from portal.domain import brief
+from portal.domain import brief, funding
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.proposal import ProposalType
@@ -64,6 +64,15 @@ def set_choices(form: SectionForm, proposal: Proposal) -> None:
         options = choices([("", "（不適用）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
         for entry in form.lines:
             entry.form.programme.choices = options
+            _offer_sources(entry.form.source, proposal)
+
+
+def _offer_sources(field: Any, proposal: Proposal) -> None:
+    """花東基金 is offered to 花蓮縣 and 臺東縣 cases only; a line that already names it
+    keeps the option, so the refusal is shown next to it instead of a bare 'invalid'."""
+    county = proposal.lead_township_code[:5]
+    if field.data != funding.HUALIEN_TAITUNG and not funding.source_allowed(funding.HUALIEN_TAITUNG, county):
+        field.choices = [c for c in field.choices if c.value != funding.HUALIEN_TAITUNG]
 
 
 def overview_rows(proposal: Proposal) -> list[dict[str, Any]]:
@@ -131,6 +140,8 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
         return _render(step, proposal, form), 400
 
     value = step.from_form(form)
+    if step.identifier == "resources" and _refuse_funding_lines(form, proposal):
+        return _render(step, proposal, form), 400
     dbs = db.session()
     try:
         operations.save_section(
@@ -172,6 +183,20 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for(".section", proposal_id=proposal.id, step_id=step.identifier))
 
 
+def _refuse_funding_lines(form: SectionForm, proposal: Proposal) -> bool:
+    """Put a refused source or a year outside the proposal's period next to its field.
+
+    Row numbers count the form's entries, blank ones included, so each message lands on
+    the row it is about."""
+    entries = form.lines.entries
+    lines = [entry.form.data for entry in entries]
+    problems = funding.line_problems(lines, proposal.lead_township_code[:5], funding.period(proposal.content))
+    for problem in problems:
+        field = getattr(entries[problem.row].form, problem.field)
+        field.errors = [*field.errors, problem.message]
+    return bool(problems)
+
+
 def _has_field_errors(form: SectionForm) -> bool:
     return any(name != "csrf_token" and errors for name, errors in form.errors.items())
 
@@ -207,12 +232,19 @@ def _next_step(step: wizard.Step) -> wizard.Step | None:
 
 
 def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: bool = False) -> str:
-    totals = None
+    totals, table = None, None
     if step.identifier == "resources":
         lines = [
-            {"source": e.form.source.data, "year": e.form.year.data, "amount": e.form.amount.data} for e in form.lines
+            {
+                "source": e.form.source.data,
+                "year": e.form.year.data,
+                "amount": e.form.amount.data,
+                "self_liquidating": e.form.self_liquidating.data == funding.SELF,
+            }
+            for e in form.lines
         ]
         totals = brief.resource_totals(lines)
+        table = brief.funding_table(lines)
     return render_template(
         f"wizard/{step.identifier}.html",
         proposal=proposal,
@@ -223,6 +255,7 @@ def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: 
         saved=proposal.content,
         saved_at=wizard.saved_at(proposal, step.identifier),
         totals=totals,
+        table=table,
         sources=brief.SOURCES,
         budgets=brief.BUDGETS,
         limits=brief.ROW_LIMITS,
