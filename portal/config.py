@@ -12,6 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from portal.domain.rounds import reminder_days
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 ENVIRONMENTS = ("development", "production", "testing")
@@ -39,6 +41,7 @@ ENV_KEYS = (
     "MAIL_MAX_ATTEMPTS",
     "TRUSTED_HOSTS",
     "PROXY_HOPS",
+    "ROUND_REMINDER_DAYS",
 )
 
 INT_KEYS = {
@@ -90,6 +93,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "TRUSTED_HOSTS": None,
         # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
         "PROXY_HOPS": 0,
+        # Days before each round deadline that `portal rounds remind` sends a reminder.
+        "ROUND_REMINDER_DAYS": "7,1",
     }
 
 
@@ -129,6 +134,10 @@ def resolve(
     settings["TRUSTED_HOSTS"] = trusted_hosts(settings.get("TRUSTED_HOSTS"))
     if settings["PROXY_HOPS"] < 0:
         raise ConfigError(f"PORTAL_PROXY_HOPS 不可為負數，目前是「{settings['PROXY_HOPS']}」")
+    try:
+        reminder_days(str(settings["ROUND_REMINDER_DAYS"]))
+    except ValueError as error:
+        raise ConfigError(f"PORTAL_ROUND_REMINDER_DAYS：{error}") from error
     settings["TESTING"] = env == "testing" or bool(settings.get("TESTING"))
     return settings
 

@@ -184,6 +184,7 @@ def with_shown(query: Select[Proposal]) -> Select[Proposal]:
         joinedload(Proposal.lead_township).joinedload(Township.county),
         selectinload(Proposal.participants),
         selectinload(Proposal.assignments),
+        selectinload(Proposal.round),
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
@@ -37,12 +37,14 @@ from portal.db.models import (
     ProposalTownship,
     Review,
     Revision,
+    Round,
     Township,
     User,
     utcnow,
 )
 from portal.domain import brief
 from portal.domain import permissions as perm
+from portal.domain import rounds as round_rules
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.states import State
@@ -65,6 +67,9 @@ OTHER_ACTIONS = {
     "agenda_add": "列入會議議程",
     "showcase_rebuild": "重新產生展示網站",
     "guards_lifted": "結構變更暫時解除紀錄防護",
+    "round_add": "新增梯次",
+    "round_edit": "修改梯次",
+    "round_reopen": "重新開放梯次",
 }
 
 
@@ -104,13 +109,17 @@ def create_proposal(
     session: Session,
     actor: User,
     *,
-    cycle: str,
+    cycle: str = "",
     proposal_type: ProposalType,
     lead_township_code: str,
     title: str = "",
     participating_codes: list[str] | None = None,
+    round: Round | None = None,
 ) -> Proposal:
-    """Start a draft. Townships propose for themselves; a county's draft is its own."""
+    """Start a draft. Townships propose for themselves; a county's draft is its own.
+
+    With `round`, the draft belongs to it (and its cycle is the round's); the round
+    must be open today. Without one (scripts, tests) no deadline applies."""
     lead = session.get(Township, lead_township_code)
     if lead is None:
         raise DomainError(f"找不到鄉鎮市區代碼「{lead_township_code}」")
@@ -118,8 +127,13 @@ def create_proposal(
         raise PermissionDenied("您的帳號不能建立這種提案。")
     if actor.role == "township" and actor.township_code != lead.code:
         raise PermissionDenied("鄉鎮市區公所只能以自己的鄉鎮市區為主提案單位。")
+    if round is not None:
+        if not round.dates.is_open(taiwan_today()):
+            raise DomainError(f"「{round.name}」目前不開放送件，請選擇開放中的梯次。")
+        cycle = round.cycle
     proposal = Proposal(
         cycle=cycle,
+        round=round,
         type=proposal_type.value,
         title=title.strip(),
         lead_township_code=lead.code,
@@ -147,6 +161,11 @@ def set_participants(session: Session, proposal: Proposal, codes: list[str]) -> 
 
 # Taiwan has kept UTC+8 without daylight saving since 1980.
 TAIWAN = timezone(timedelta(hours=8), "臺灣")
+
+
+def taiwan_today() -> date:
+    """Today's date in Taiwan, the calendar every round deadline is written in."""
+    return datetime.now(TAIWAN).date()
 
 
 def current_cycle() -> str:
@@ -325,12 +344,32 @@ def apply_transition(session: Session, proposal: Proposal, action: Action, actor
         return _apply_transition(session, proposal, action, actor, reason)
 
 
+ROUND_DEADLINES = {Action.SUBMIT: round_rules.Deadline.SUBMISSION, Action.FORWARD: round_rules.Deadline.FORWARDING}
+
+
+def _check_round_deadline(session: Session, proposal: Proposal, action: Action) -> None:
+    """Refuse a submission after the round's township deadline, or a forwarding after
+    its county deadline. A proposal the NDC asked to revise (修正後再提) answers that
+    request, not the round's call, so its resubmission and forwarding are not held to them."""
+    deadline = ROUND_DEADLINES.get(action)
+    if deadline is None or proposal.round is None:
+        return
+    asked = session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.proposal_id == proposal.id, AuditEvent.action == Action.REQUEST_REVISION.value)
+        .limit(1)
+    )
+    if asked is None:
+        round_rules.check_deadline(deadline, proposal.round.name, proposal.round.dates, taiwan_today())
+
+
 def _apply_transition(session: Session, proposal: Proposal, action: Action, actor: User, reason: str) -> Transition:
     transition = plan(actor, proposal, action, reason)
     from_state = proposal.status
     now = utcnow()
     if action in DECISIONS and not _has_reviews(session, proposal):
         raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
+    _check_round_deadline(session, proposal, action)
     if action == Action.SUBMIT:
         problems = brief.check(facts_of(proposal), proposal.content)
         if problems:

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from portal import accounts, create_app, db, operations
 from portal.cli import initialise
-from portal.db.models import Proposal, User
+from portal.db.models import Proposal, Round, User
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from tests.documents import complete_document
@@ -341,6 +342,30 @@ class Factory:
             proposal.content = complete_document()
         self.session.commit()
         return proposal
+
+    def round(
+        self,
+        name: str = "115年度第1梯次",
+        *,
+        opened: int = -30,
+        closes: int = 15,
+        forwarding: int = 30,
+        report: int = 90,
+    ) -> Round:
+        """A round whose dates are days from today (Taiwan): by default open, its
+        township submission closing in 15 days."""
+        today = operations.taiwan_today()
+        item = Round(
+            name=name,
+            cycle=str((today + timedelta(days=opened)).year),
+            submission_opens=today + timedelta(days=opened),
+            submission_closes=today + timedelta(days=closes),
+            forwarding_closes=today + timedelta(days=forwarding),
+            report_due=today + timedelta(days=report),
+        )
+        self.session.add(item)
+        self.session.commit()
+        return item
 
 
 @pytest.fixture

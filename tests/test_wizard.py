@@ -413,7 +413,8 @@ def revisions(session: Session, proposal_id: int) -> list[Revision]:
 
 @pytest.fixture
 def township(make: Factory, auth: Auth) -> User:
-    """A Puli township officer, logged in on `auth.client`."""
+    """A Puli township officer, logged in on `auth.client`, with a round open to submit in."""
+    make.round()
     user = make.user(Role.TOWNSHIP, township=PULI)
     auth.login(user.email)
     return user

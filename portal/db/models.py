@@ -30,6 +30,7 @@ from portal.domain.permissions import conflict_applies
 from portal.domain.programmes import Validity
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
+from portal.domain.rounds import RoundDates
 from portal.domain.states import State
 
 
@@ -263,6 +264,27 @@ class LoginThrottle(Base):
 # --- proposals ----------------------------------------------------------------------
 
 
+class Round(Base):
+    """A call for proposals (梯次) the NDC opens: townships submit between the opening
+    and closing dates, counties forward until theirs, the year-end report is due at the
+    last. `cycle` is the year the round belongs to, under which its cases are grouped
+    (ranking, published files, showcase); it is set when the round is created."""
+
+    __tablename__ = "round"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    cycle: Mapped[str] = mapped_column(String(20))
+    submission_opens: Mapped[date] = mapped_column(Date)
+    submission_closes: Mapped[date] = mapped_column(Date)
+    forwarding_closes: Mapped[date] = mapped_column(Date)
+    report_due: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def dates(self) -> RoundDates:
+        return RoundDates(self.submission_opens, self.submission_closes, self.forwarding_closes, self.report_due)
+
+
 class ProposalTownship(Base):
     """A participating township of a regional or thematic proposal."""
 
@@ -276,6 +298,8 @@ class Proposal(Base):
     __tablename__ = "proposal"
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle: Mapped[str] = mapped_column(String(20), index=True)
+    # None only for proposals made outside the portal's pages (tests, scripts): no deadlines apply.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id"), index=True)
     type: Mapped[str] = mapped_column(String(20), default=ProposalType.TOWNSHIP.value)
     title: Mapped[str] = mapped_column(String(120), default="")
     status: Mapped[str] = mapped_column(String(30), default=State.DRAFT.value, index=True)
@@ -296,6 +320,7 @@ class Proposal(Base):
     lead_township: Mapped[Township] = relationship(foreign_keys=[lead_township_code])
     county: Mapped[County] = relationship(foreign_keys=[county_code])
     created_by: Mapped[User] = relationship()
+    round: Mapped[Round | None] = relationship()
     participants: Mapped[list[ProposalTownship]] = relationship(cascade="all, delete-orphan")
     revisions: Mapped[list[Revision]] = relationship(back_populates="proposal", order_by="Revision.number")
     assignments: Mapped[list[ReviewAssignment]] = relationship(back_populates="proposal")
@@ -562,6 +587,22 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claim_token: Mapped[str | None] = mapped_column(String(32))
     recipient: Mapped[User] = relationship()
+
+
+class RoundReminder(Base):
+    """A deadline reminder already queued, so that `portal rounds remind` sends each
+    (round, deadline date, days before, account) once however often it runs."""
+
+    __tablename__ = "round_reminder"
+    __table_args__ = (UniqueConstraint("round_id", "deadline", "deadline_on", "days_before", "recipient_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id"))
+    # "submission" (townships) or "forwarding" (counties).
+    deadline: Mapped[str] = mapped_column(String(20))
+    deadline_on: Mapped[date] = mapped_column(Date)
+    days_before: Mapped[int] = mapped_column(Integer)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"))
 
 
 class ImmutableRecordError(RuntimeError):

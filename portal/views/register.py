@@ -17,6 +17,7 @@ from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
 from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
 from portal.views import ministry as ministry_views
+from portal.views import rounds as round_views
 
 csrf = CSRFProtect()
 
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     for module in (main, proposals, admin, notifications, wizard, review, meetings):
         app.register_blueprint(module.bp)
     app.register_blueprint(ministry_views.bp)
+    app.register_blueprint(round_views.bp)
 
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime

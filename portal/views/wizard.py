@@ -13,15 +13,17 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from portal import db, operations, wizard
+from portal import db, operations, rounds, wizard
 from portal.auth import login_required
-from portal.db.models import County, Programme, Proposal, Revision, Township
+from portal.db.models import County, Programme, Proposal, Revision, Round, Township
 from portal.domain import brief, funding
 from portal.domain import permissions as perm
+from portal.domain import rounds as rules
 from portal.domain.errors import DomainError
 from portal.domain.proposal import ProposalType
 from portal.domain.workflow import Action
 from portal.forms import choices
+from portal.forms.rounds import NewProposalForm
 from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, SectionForm
 from portal.stash import restore_stash
 from portal.views import visible_proposal
@@ -302,7 +304,8 @@ def submit(proposal_id: int) -> Response:
 @login_required
 def new() -> str | Response:
     """Start a draft: townships for themselves, counties a regional or thematic case."""
-    form = BasicsForm()
+    form = NewProposalForm()
+    open_now = _offer_rounds(form)
     if current_user.role == "township":
         township = db.session().get(Township, current_user.township_code)
         assert township is not None
@@ -313,13 +316,13 @@ def new() -> str | Response:
     else:
         abort(403)
     form.participating.choices = township_choices()
-    if form.validate_on_submit():
+    if open_now and form.validate_on_submit():
         dbs = db.session()
         try:
             proposal = operations.create_proposal(
                 dbs,
                 current_user,
-                cycle=str(operations.current_cycle()),
+                round=open_now[form.round.data or ""],
                 proposal_type=ProposalType(form.type.data),
                 lead_township_code=form.lead_township.data,
                 title=form.title.data or "",
@@ -332,7 +335,21 @@ def new() -> str | Response:
             dbs.commit()
             flash("已建立草稿，可以依任何順序填寫各節，每一節都會立即儲存。", "success")
             return redirect(url_for(".overview", proposal_id=proposal.id))
-    return render_template("wizard/new.html", form=form)
+    return render_template("wizard/new.html", form=form, open_now=open_now)
+
+
+def _offer_rounds(form: NewProposalForm) -> dict[str, Round]:
+    """The rounds open today as the form's choices, each with its deadline; the only
+    one is preselected. Returns them by id; empty means no proposal can be started."""
+    today = operations.taiwan_today()
+    open_now = {str(r.id): r for r in rounds.open_rounds(db.session(), today)}
+    form.round.choices = choices(
+        (key, f"{r.name}（{rules.deadline_text(rules.Deadline.SUBMISSION, r.submission_closes, today)}）")
+        for key, r in open_now.items()
+    )
+    if len(open_now) == 1 and not form.round.data:
+        form.round.data = next(iter(open_now))
+    return open_now
 
 
 @bp.route("/<int:proposal_id>/brief")

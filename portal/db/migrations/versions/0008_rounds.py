@@ -77,10 +77,18 @@ def upgrade() -> None:
             name=op.f("uq_round_reminder_round_id"),
         ),
     )
-    with op.batch_alter_table("proposal", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("round_id", sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_proposal_round_id"), ["round_id"], unique=False)
-        batch_op.create_foreign_key(batch_op.f("fk_proposal_round_id_round"), "round", ["round_id"], ["id"])
+    if op.get_bind().dialect.name == "sqlite":
+        # Adding the column in place: the batch way would copy the proposal table and
+        # drop the old one, which the rows pointing to proposals (revisions, audit
+        # events, ...) refuse while foreign keys are enforced.
+        op.execute(
+            "ALTER TABLE proposal ADD COLUMN round_id INTEGER"
+            " CONSTRAINT fk_proposal_round_id_round REFERENCES round (id)"
+        )
+    else:
+        op.add_column("proposal", sa.Column("round_id", sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f("fk_proposal_round_id_round"), "proposal", "round", ["round_id"], ["id"])
+    op.create_index(op.f("ix_proposal_round_id"), "proposal", ["round_id"], unique=False)
 
     connection = op.get_bind()
     proposal = sa.table("proposal", sa.column("id", sa.Integer()), sa.column("cycle"), sa.column("round_id"))
@@ -93,6 +101,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # On SQLite this copies the proposal table (a column in a foreign key cannot be
+    # dropped in place), which works only while no other rows point to proposals.
     with op.batch_alter_table("proposal", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_proposal_round_id_round"), type_="foreignkey")
         batch_op.drop_index(batch_op.f("ix_proposal_round_id"))
