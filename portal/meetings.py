@@ -88,7 +88,7 @@ def refuse_if_too_early(meeting: Meeting, proposal: Proposal) -> None:
 # --- agenda -------------------------------------------------------------------------------
 
 
-def screened(session: Session) -> list[Proposal]:
+def screened(session: Session, rubric: scoring.Rubric) -> list[Proposal]:
     """Proposals in review whose current revision passed the 三高 screening (進行後續媒合),
     oldest first: the cases the NDC may put on a meeting's agenda."""
     rows = session.execute(
@@ -103,7 +103,6 @@ def screened(session: Session) -> list[Proposal]:
     for proposal, written in rows:
         proposals[proposal.id] = proposal
         reviews[proposal.id].append(written)
-    rubric = review.rubric()
     passed = []
     for proposal_id, proposal in proposals.items():
         scores = review.scores_of(reviews[proposal_id])
@@ -118,10 +117,12 @@ def screened(session: Session) -> list[Proposal]:
     return passed
 
 
-def add_to_agenda(session: Session, meeting: Meeting, proposal: Proposal, actor: User) -> AgendaItem:
-    """Put a screened proposal on a meeting's agenda."""
+def add_to_agenda(
+    session: Session, meeting: Meeting, proposal: Proposal, actor: User, rubric: scoring.Rubric
+) -> AgendaItem:
+    """Put a proposal that passed the screen of `rubric` on a meeting's agenda."""
     _require_admin(actor)
-    if proposal not in screened(session):
+    if proposal not in screened(session, rubric):
         raise MeetingError("只有仍在審查中、目前版本通過三高篩選（進行後續媒合）的提案可以列入議程。", field="proposal")
     if session.get(AgendaItem, (meeting.id, proposal.id)) is not None:
         raise MeetingError(f"「{proposal.title}」已經列在{meeting.name}的議程。", field="proposal")

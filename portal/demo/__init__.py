@@ -187,7 +187,7 @@ def _walk(
         elif action in DECISIONS:
             meeting = _demo_meeting(session, admin, action)
             if action == Action.APPROVE:
-                meetings.add_to_agenda(session, meeting, proposal, admin)
+                meetings.add_to_agenda(session, meeting, proposal, admin, rubric)
             review.decide(
                 session,
                 proposal,

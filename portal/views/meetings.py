@@ -55,7 +55,7 @@ def _agenda_form(meeting: Meeting) -> AgendaForm:
     form = AgendaForm()
     form.proposal.choices = choices(
         (p.id, f"{p.title}（{p.lead_township.full_name}，v{p.revision_count}）")
-        for p in meetings.screened(dbs)
+        for p in meetings.screened(dbs, review.rubric())
         if p.id not in on_agenda
     )
     return form
@@ -74,7 +74,7 @@ def show(meeting_id: int) -> str | Response:
         if proposal is None:
             abort(404)
         try:
-            meetings.add_to_agenda(dbs, meeting, proposal, current_user)
+            meetings.add_to_agenda(dbs, meeting, proposal, current_user, review.rubric())
         except meetings.MeetingError as error:
             dbs.rollback()
             form.proposal.errors.append(str(error))

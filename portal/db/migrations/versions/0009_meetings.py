@@ -13,6 +13,8 @@ Create Date: 2026-11-30
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -68,14 +70,35 @@ def upgrade() -> None:
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("meeting_id", sa.Integer(), nullable=True))
     _meetings_from_decisions()
-    if op.get_bind().dialect.name == "sqlite":
-        # SQLite rebuilds the table to add the constraint; matched_resource rows point
-        # at decision ids, which the rebuilt table keeps, so check them at commit.
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table("decision", schema=None) as batch_op:
+    with _rows_pointing_at_decisions_parked(), op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.alter_column("meeting_id", existing_type=sa.Integer(), nullable=False)
         batch_op.create_foreign_key(batch_op.f("fk_decision_meeting_id_meeting"), "meeting", ["meeting_id"], ["id"])
         batch_op.create_index(batch_op.f("ix_decision_meeting_id"), ["meeting_id"], unique=False)
+
+
+@contextmanager
+def _rows_pointing_at_decisions_parked() -> Iterator[None]:
+    """SQLite adds the constraint by rebuilding the decision table, and dropping the old
+    one with foreign keys on fails while rows of other tables (matched resources,
+    ministry offers) point at it. Those rows wait in temporary tables meanwhile, and
+    come back unchanged: the rebuilt table keeps every decision id."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    tables = [name for (name,) in bind.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'table'"))]
+    children = [
+        name
+        for name in tables
+        if any(row[2] == "decision" for row in bind.execute(sa.text(f'PRAGMA foreign_key_list("{name}")')))
+    ]
+    for name in children:
+        bind.execute(sa.text(f'CREATE TEMP TABLE "parked_{name}" AS SELECT * FROM "{name}"'))
+        bind.execute(sa.text(f'DELETE FROM "{name}"'))
+    yield
+    for name in children:
+        bind.execute(sa.text(f'INSERT INTO "{name}" SELECT * FROM "parked_{name}"'))
+        bind.execute(sa.text(f'DROP TABLE "parked_{name}"'))
 
 
 def _meetings_from_decisions() -> None:
@@ -121,7 +144,7 @@ def _meetings_from_decisions() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("decision", schema=None) as batch_op:
+    with _rows_pointing_at_decisions_parked(), op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decision_meeting_id"))
         batch_op.drop_constraint(batch_op.f("fk_decision_meeting_id_meeting"), type_="foreignkey")
         batch_op.drop_column("meeting_id")
