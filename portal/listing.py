@@ -45,7 +45,12 @@ def visible_condition(session: Session, user: perm.Actor) -> ColumnElement[bool]
         return or_(editor, and_(involved, ~never_submitted))
     if user.role == Role.COUNTY and user.county_code:
         editor = Proposal.author_county_code == user.county_code
-        return or_(editor, and_(Proposal.county_code == user.county_code, ~never_submitted))
+        partner = exists().where(
+            ProposalTownship.proposal_id == Proposal.id,
+            func.substr(ProposalTownship.township_code, 1, 5) == user.county_code,
+        )
+        involved = or_(Proposal.county_code == user.county_code, partner)
+        return or_(editor, and_(involved, ~never_submitted))
     if user.role == Role.REVIEWER:
         assigned = exists().where(ReviewAssignment.proposal_id == Proposal.id, ReviewAssignment.reviewer_id == user.id)
         visible = Proposal.status.in_([s.value for s in perm.REVIEWER_VISIBLE])

@@ -24,6 +24,9 @@ def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audienc
                 query = query.where(User.role == Role.TOWNSHIP, User.township_code == proposal.lead_township_code)
         elif audience == Audience.COUNTY:
             query = query.where(User.role == Role.COUNTY, User.county_code == proposal.county_code)
+        elif audience == Audience.PARTNERS:
+            partners = proposal.partner_county_codes or {""}
+            query = query.where(User.role == Role.COUNTY, User.county_code.in_(partners))
         elif audience == Audience.REVIEWERS:
             query = query.where(User.id.in_(proposal.reviewer_ids or {-1}))
         else:

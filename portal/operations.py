@@ -33,6 +33,7 @@ from portal import notifications, text
 from portal.db import history
 from portal.db.models import (
     AuditEvent,
+    County,
     Proposal,
     ProposalTownship,
     Review,
@@ -43,6 +44,7 @@ from portal.db.models import (
     utcnow,
 )
 from portal.domain import brief
+from portal.domain import cosign as cosign_rules
 from portal.domain import permissions as perm
 from portal.domain import rounds as round_rules
 from portal.domain.errors import DomainError, PermissionDenied
@@ -67,6 +69,8 @@ OTHER_ACTIONS = {
     "agenda_add": "列入會議議程",
     "showcase_rebuild": "重新產生展示網站",
     "guards_lifted": "結構變更暫時解除紀錄防護",
+    "cosign": "同意參與（跨縣市）",
+    "cosign_withdraw": "撤回同意參與（跨縣市）",
     "round_add": "新增梯次",
     "round_edit": "修改梯次",
     "round_reopen": "重新開放梯次",
@@ -330,6 +334,17 @@ def _apply_basics(session: Session, proposal: Proposal, actor: User, basics: dic
     set_participants(session, proposal, basics["participating"])
 
 
+def _refuse_without_cosigners(session: Session, proposal: Proposal) -> None:
+    """A cross-county plan is forwarded only once every partner county agreed to it."""
+    missing = sorted(proposal.partner_county_codes - proposal.cosigned_county_codes)
+    if missing:
+        names = {
+            code: name
+            for code, name in session.execute(select(County.code, County.name_zh).where(County.code.in_(missing)))
+        }
+        raise DomainError(cosign_rules.forward_refusal(cosign_rules.missing(missing, (), names)) or "")
+
+
 def apply_transition(session: Session, proposal: Proposal, action: Action, actor: User, reason: str = "") -> Transition:
     """Move `proposal` by `action`, after `workflow.plan` allowed it.
 
@@ -369,6 +384,8 @@ def _apply_transition(session: Session, proposal: Proposal, action: Action, acto
     now = utcnow()
     if action in DECISIONS and not _has_reviews(session, proposal):
         raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
+    if action == Action.FORWARD:
+        _refuse_without_cosigners(session, proposal)
     _check_round_deadline(session, proposal, action)
     if action == Action.SUBMIT:
         problems = brief.check(facts_of(proposal), proposal.content)

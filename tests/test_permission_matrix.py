@@ -26,9 +26,11 @@ from werkzeug.test import TestResponse
 
 from portal import accounts, operations, review
 from portal.db.models import Programme, Proposal, User
+from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from tests.conftest import DAREN, GUOXING, NANTOU, PASSWORD, PULI, TAITUNG, Factory
+from tests.documents import complete_document
 
 ACTORS = (
     "anonymous",
@@ -93,6 +95,13 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("proposals.detail", "/proposals/<int:proposal_id>", "GET"): ("/proposals/{case}", CASE_READERS),
     ("proposals.transition", "/proposals/<int:proposal_id>/transition", "POST"): (
         "/proposals/{case}/transition",
+        CASE_READERS,
+    ),
+    # Co-signing: past the permission check for everyone who sees the case; the operation
+    # then refuses all but a partner county (tests/test_cosign.py).
+    ("proposals.cosign_add", "/proposals/<int:proposal_id>/cosign", "POST"): ("/proposals/{case}/cosign", CASE_READERS),
+    ("proposals.cosign_withdraw", "/proposals/<int:proposal_id>/cosign/withdraw", "POST"): (
+        "/proposals/{case}/cosign/withdraw",
         CASE_READERS,
     ),
     ("wizard.overview", "/proposals/<int:proposal_id>/edit", "GET"): ("/proposals/{draft}/edit", DRAFT_AUTHORS),
@@ -268,3 +277,40 @@ def test_route_answers_each_actor_as_the_table_says(
     order = sorted(ACTORS, key=lambda actor: expected[actor] == OK)
     seen = {actor: clients[actor].ask(method, path) for actor in order}
     assert seen == expected
+
+# A cross-county plan: 埔里鎮 leads, 臺東縣達仁鄉 takes part. Once submitted, 臺東縣 (here
+# `county_other`) and 達仁鄉's township see it like the lead's county and township do.
+CROSS_COUNTY_READERS = table(
+    HIDDEN, township=OK, township_same_county=OK, township_other_county=OK, county=OK, county_other=OK, admin=OK
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/proposals/{plan}"),
+        ("GET", "/proposals/{plan}/brief"),
+        ("POST", "/proposals/{plan}/cosign"),
+        ("POST", "/proposals/{plan}/cosign/withdraw"),
+    ],
+)
+def test_cross_county_plan_answers_each_actor_as_the_table_says(
+    world: World, clients: dict[str, Browser], session: Session, method: str, path: str
+) -> None:
+    plan = operations.create_proposal(
+        session,
+        world.people["township"],
+        cycle="2026",
+        proposal_type=ProposalType.REGIONAL,
+        lead_township_code=PULI,
+        title="埔里達仁跨縣市計畫",
+        participating_codes=[GUOXING, DAREN],
+    )
+    plan.content = complete_document()
+    operations.apply_transition(session, plan, Action.SUBMIT, world.people["township"])
+    session.commit()
+
+    order = sorted(ACTORS, key=lambda actor: CROSS_COUNTY_READERS[actor] == OK)
+    seen = {actor: clients[actor].ask(method, path.format(plan=plan.id)) for actor in order}
+
+    assert seen == CROSS_COUNTY_READERS

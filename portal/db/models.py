@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
 
+from portal.domain import cosign as cosign_rules
 from portal.domain.meetings import MeetingKind
 from portal.domain.permissions import conflict_applies
 from portal.domain.programmes import Validity
@@ -361,6 +362,26 @@ class Proposal(Base):
     def current_revision(self) -> Revision | None:
         return self.revisions[-1] if self.revisions else None
 
+    @property
+    def partner_county_codes(self) -> set[str]:
+        """Counties other than the lead's with a participating township: they co-sign."""
+        return cosign_rules.partner_counties(self.county_code, self.participating_codes)
+
+    @property
+    def cosigned_county_codes(self) -> set[str]:
+        """Partner counties whose agreement counts for the current revision: given to it,
+        or to an earlier one with the same participating townships, and not withdrawn."""
+        session = object_session(self)
+        if session is None or not self.revisions:
+            return set()
+        since = cosign_rules.partners_since([(r.number, r.participating_codes) for r in self.revisions])
+        rows = session.execute(
+            select(CoSignature.county_code, Revision.number)
+            .join(Revision, Revision.id == CoSignature.revision_id)
+            .where(CoSignature.proposal_id == self.id, CoSignature.withdrawn_at.is_(None))
+        )
+        return cosign_rules.standing((cosign_rules.Signature(code, number) for code, number in rows), since)
+
 
 class Revision(Base):
     """The proposal as submitted, frozen: reviewers score a revision, never the draft."""
@@ -380,6 +401,24 @@ class Revision(Base):
     @property
     def label(self) -> str:
         return f"v{self.number}"
+
+
+class CoSignature(Base):
+    """A participating county's agreement (同意參與) to a submitted revision of a
+    cross-county proposal. Withdrawing stamps the row; a new agreement is a new row."""
+
+    __tablename__ = "cosignature"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"))
+    county_code: Mapped[str] = mapped_column(ForeignKey("county.code"))
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revision: Mapped[Revision] = relationship()
+    county: Mapped[County] = relationship()
+    signed_by: Mapped[User] = relationship(foreign_keys=[signed_by_id])
 
 
 class ReviewAssignment(Base):

@@ -69,7 +69,8 @@ def can_view(user: Actor, proposal: ProposalFacts) -> bool:
         # The lead of a county-authored case and every participating township.
         return user.township_code in involved_townships(proposal) and not _never_submitted_draft(proposal)
     if user.role == Role.COUNTY:
-        return user.county_code == proposal.county_code and not _never_submitted_draft(proposal)
+        # The lead's county and, for a cross-county plan, every partner county.
+        return user.county_code in involved_counties(proposal) and not _never_submitted_draft(proposal)
     if user.role == Role.REVIEWER:
         return (
             user.id in proposal.reviewer_ids
@@ -129,6 +130,16 @@ def can_create(user: Actor, proposal_type: ProposalType, lead_county_code: str) 
 
 def is_county_of(user: Actor, proposal: ProposalFacts) -> bool:
     return user.role == Role.COUNTY and user.county_code == proposal.county_code
+
+
+def is_partner_county(user: Actor, proposal: ProposalFacts) -> bool:
+    """A county other than the lead's with a participating township: it co-signs."""
+    return (
+        user.role == Role.COUNTY
+        and user.county_code is not None
+        and user.county_code != proposal.county_code
+        and user.county_code in involved_counties(proposal)
+    )
 
 
 def is_admin(user: Actor, proposal: ProposalFacts | None = None) -> bool:

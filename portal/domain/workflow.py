@@ -40,6 +40,8 @@ class Audience(enum.StrEnum):
     COUNTY = "county"
     REVIEWERS = "reviewers"
     ADMINS = "admins"
+    # The other counties of a cross-county plan, which co-sign it.
+    PARTNERS = "partners"
 
 
 Rule = Callable[[perm.Actor, perm.ProposalFacts], bool]
@@ -74,7 +76,7 @@ S = State
 TRANSITIONS: dict[Action, Transition] = {
     t.action: t
     for t in (
-        _t(Action.SUBMIT, "送出提案", {S.DRAFT}, S.SUBMITTED, perm.is_editor, C),
+        _t(Action.SUBMIT, "送出提案", {S.DRAFT}, S.SUBMITTED, perm.is_editor, C, Audience.PARTNERS),
         _t(Action.FORWARD, "轉送國發會", {S.SUBMITTED}, S.FORWARDED, perm.is_county_of, A, E),
         _t(
             Action.RETURN,

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from portal import db, operations, publish
+from portal import cosign, db, operations, publish
 from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Review
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.workflow import Action, available_actions
+from portal.forms.cosign import CoSignForm, WithdrawCoSignForm
 from portal.forms.workflow import TransitionForm
 from portal.views import visible_proposal
 
@@ -47,7 +50,54 @@ def detail(proposal_id: int) -> str:
         actions=available_actions(current_user, proposal),
         can_edit=perm.can_edit(current_user, proposal),
         form=TransitionForm(),
+        partners=cosign.partners(dbs, proposal),
+        can_cosign=cosign.can_sign(current_user, proposal),
+        can_withdraw_cosign=cosign.can_withdraw(current_user, proposal),
+        withdraw_cosign_form=WithdrawCoSignForm(),
     )
+
+
+@bp.route("/<int:proposal_id>/cosign", methods=["POST"])
+@login_required
+def cosign_add(proposal_id: int) -> Response:
+    """A partner county agrees to take part in the submitted revision (同意參與)."""
+    proposal = visible_proposal(proposal_id)
+    form = CoSignForm()
+    if form.validate_on_submit():
+        _cosign_step(lambda dbs: cosign.sign(dbs, proposal, current_user), "已同意參與這件跨縣市提案。")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+    return redirect(url_for(".detail", proposal_id=proposal.id))
+
+
+@bp.route("/<int:proposal_id>/cosign/withdraw", methods=["POST"])
+@login_required
+def cosign_withdraw(proposal_id: int) -> Response:
+    """A partner county withdraws its agreement, with a reason, until the case is forwarded."""
+    proposal = visible_proposal(proposal_id)
+    form = WithdrawCoSignForm()
+    if form.validate_on_submit():
+        reason = form.reason.data or ""
+        _cosign_step(lambda dbs: cosign.withdraw(dbs, proposal, current_user, reason), "已撤回同意參與。")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+    return redirect(url_for(".detail", proposal_id=proposal.id))
+
+
+def _cosign_step(step: Callable[[Session], object], done: str) -> None:
+    dbs = db.session()
+    try:
+        step(dbs)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+    else:
+        dbs.commit()
+        flash(done, "success")
 
 
 @bp.route("/<int:proposal_id>/transition", methods=["POST"])
