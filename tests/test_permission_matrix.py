@@ -142,6 +142,12 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("review.ranking_json", "/review/ranking.json", "GET"): ("/review/ranking.json", ADMIN_ONLY),
     # The NDC's administration
     ("admin.audit", "/admin/audit", "GET"): ("/admin/audit", ADMIN_ONLY),
+    # Rounds: the world's one round is the database's first (id 1).
+    ("rounds.index", "/admin/rounds/", "GET"): ("/admin/rounds/", ADMIN_ONLY),
+    ("rounds.new", "/admin/rounds/new", "GET"): ("/admin/rounds/new", ADMIN_ONLY),
+    ("rounds.new", "/admin/rounds/new", "POST"): ("/admin/rounds/new", ADMIN_ONLY),
+    ("rounds.edit", "/admin/rounds/<int:round_id>", "GET"): ("/admin/rounds/1", ADMIN_ONLY),
+    ("rounds.edit", "/admin/rounds/<int:round_id>", "POST"): ("/admin/rounds/1", ADMIN_ONLY),
     ("admin.reference", "/admin/reference", "GET"): ("/admin/reference", ADMIN_ONLY),
     ("admin.programme", "/admin/programmes/<int:programme_id>", "GET"): ("/admin/programmes/{programme}", ADMIN_ONLY),
     ("admin.programme", "/admin/programmes/<int:programme_id>", "POST"): (
@@ -202,6 +208,7 @@ def world(app: Flask, make: Factory, session: Session) -> World:
     operations.apply_transition(session, case, Action.FORWARD, people["county"])
     review.assign(session, case, admin, [people["reviewer_assigned"].id])
     draft = make.proposal(people["township"], title="埔里草稿")
+    make.round()
     session.commit()
     programme = session.scalar(select(Programme.id).order_by(Programme.id).limit(1))
     assert programme is not None
