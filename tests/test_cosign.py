@@ -278,3 +278,11 @@ def test_partner_county_cosigns_and_withdraws_from_the_proposal_page(
     assert "臺中市：已同意參與（臺中市窗口，" in after
     assert "請填寫撤回同意參與的理由，會通知主提案縣市。" in refused
     assert session.scalar(select(CoSignature.county_code)) == TAICHUNG
+
+
+def test_brief_lists_the_counties_of_a_cross_county_plan(plan: Plan, client: FlaskClient, auth: Auth) -> None:
+    auth.login(plan.partner.email)
+
+    page = client.get(f"/proposals/{plan.proposal.id}/brief").get_data(as_text=True)
+
+    assert "南投縣埔里鎮（合作：國姓鄉、臺中市和平區）・跨縣市：南投縣、臺中市・" in page
