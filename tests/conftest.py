@@ -352,12 +352,12 @@ class Factory:
         forwarding: int = 30,
         report: int = 90,
     ) -> Round:
-        """A round whose dates are days from today (Taiwan): by default open, its
-        township submission closing in 15 days."""
+        """A round of this year whose dates are days from today (Taiwan): by default
+        open, its township submission closing in 15 days."""
         today = operations.taiwan_today()
         item = Round(
             name=name,
-            cycle=str((today + timedelta(days=opened)).year),
+            cycle=str(today.year),
             submission_opens=today + timedelta(days=opened),
             submission_closes=today + timedelta(days=closes),
             forwarding_closes=today + timedelta(days=forwarding),

@@ -602,6 +602,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabas
             "admin": make.user(Role.ADMIN),
             "reviewer": make.user(Role.REVIEWER),
         }
+        make.round()  # open, so that drafts can be started through the form
         emails = {k: u.email for k, u in users.items()}
         reviewer_id = users["reviewer"].id
     people = {k: Person(app, email) for k, email in emails.items()}
