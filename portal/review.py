@@ -37,6 +37,7 @@ from portal.domain.roles import Role
 from portal.domain.scoring import Rubric, Score, load_rubric
 from portal.domain.states import State
 from portal.domain.workflow import Action, Audience
+from portal.reference import store as reference_store
 
 
 def init_app(app: Flask) -> None:
@@ -356,6 +357,7 @@ def decide(
     if outcome != Action.APPROVE.value and resources:
         raise DomainError("只有核定的提案才能登錄媒合資源。")
     programmes = {p.name: p for p in session.scalars(select(Programme))}
+    offer = reference_store.programme_offer(session)  # ended programmes are not matched anew
     matched = []
     for resource in resources:
         programme = programmes.get(resource.programme)
@@ -365,6 +367,9 @@ def decide(
             raise DomainError("媒合金額必須是正整數（千元）。")
         if not 2019 <= resource.year <= 2040:
             raise DomainError(f"「{resource.programme}」的年度必須在 2019 到 2040 之間。")
+        refused = offer.refusal(resource.programme, resource.year)
+        if refused:
+            raise DomainError(refused)
         matched.append(
             MatchedResource(
                 programme=programme.name, ministry=programme.ministry, amount=resource.amount, year=resource.year

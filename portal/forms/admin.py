@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from wtforms import BooleanField, DateField, EmailField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from typing import Any
 
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from portal.domain.programmes import MINGUO_OFFSET
 from portal.domain.roles import Role
 from portal.forms import PortalForm, choices, single_line
 
@@ -30,8 +44,30 @@ class ProgrammeForm(PortalForm):
     name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120), single_line])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
+    valid_from = IntegerField(
+        "起始年",
+        validators=[Optional(), NumberRange(min=1950, max=2100, message="請填 1950 到 2100 之間的西元年，或民國年")],
+        filters=[lambda year: _gregorian(year)],
+        description="西元或民國年皆可，例如 2018 或 107；沒有公開資料可循時請留空",
+    )
+    valid_to = IntegerField(
+        "結束年",
+        validators=[Optional(), NumberRange(min=1950, max=2100, message="請填 1950 到 2100 之間的西元年，或民國年")],
+        filters=[lambda year: _gregorian(year)],
+        description="最後執行的年度；已結束的計畫不能再被新選用，但舊案仍可閱讀",
+    )
+    validity_source = TextAreaField("期程的資料來源", validators=[Length(max=1000)])
     # The programme's lock_version when the form was opened; an older one is refused.
     version = HiddenField()
+
+    def validate_valid_to(self, field: Field) -> None:
+        if field.data is not None and self.valid_from.data is not None and field.data < self.valid_from.data:
+            raise ValidationError("結束年不可早於起始年")
+
+
+def _gregorian(year: Any) -> Any:
+    """A 民國 year (below 1000) becomes its Gregorian year; anything else is left as typed."""
+    return year + MINGUO_OFFSET if isinstance(year, int) and 0 < year < 1000 else year
 
 
 class AuditFilterForm(PortalForm):

@@ -7,12 +7,14 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from portal.db.models import County, PriorityArea, Programme, Region, Strategy, Township
+from portal.domain import programmes as programme_rules
 from portal.reference import PRIORITY_KINDS, read_csv
 
 
@@ -137,3 +139,54 @@ def priority_status(session: Session) -> dict[str, int]:
     """Counts of priority townships by kind; empty when the list was never imported."""
     rows = session.execute(select(PriorityArea.kind, func.count()).group_by(PriorityArea.kind))
     return {kind: count for kind, count in rows}
+
+
+# --- programmes offered as funding sources ---------------------------------------------------
+
+
+def this_year() -> int:
+    """The year in Taiwan, against which a programme counts as ended."""
+    return datetime.now(timezone(timedelta(hours=8))).year
+
+
+def programme_label(programme: Programme) -> str:
+    validity = programme.validity
+    known = validity.valid_from is not None or validity.valid_to is not None
+    return f"{programme.ministry}：{programme.name}" + (f"（{validity.label()}）" if known else "")
+
+
+@dataclass(frozen=True)
+class ProgrammeOffer:
+    """The programmes that can be chosen now (active, not ended), and every programme
+    by name, so a value chosen earlier still shows and is judged."""
+
+    year: int
+    offered: list[tuple[str, str]]
+    known: dict[str, Programme]
+
+    def options(self, current: str | None) -> list[tuple[str, str]]:
+        """The offered programmes, plus `current` when it is no longer offered, marked so."""
+        if not current or any(name == current for name, _ in self.offered):
+            return self.offered
+        programme = self.known.get(current)
+        if programme is None:
+            return self.offered
+        reason = "已結束" if programme.validity.ended(self.year) else "已停用"
+        return [*self.offered, (current, f"{programme_label(programme)}（{reason}，不能再選用）")]
+
+    def refusal(self, name: str, year: int | None) -> str | None:
+        """Why `name` cannot be chosen for `year`; None when it can (or is unknown, which
+        the select's own check refuses)."""
+        programme = self.known.get(name)
+        if programme is None:
+            return None
+        if not programme.active:
+            return f"「{name}」已停用，不能再選用，請改選其他計畫。"
+        return programme_rules.refusal(name, programme.validity, year, self.year)
+
+
+def programme_offer(session: Session, year: int | None = None) -> ProgrammeOffer:
+    year = this_year() if year is None else year
+    programmes = list(session.scalars(select(Programme).order_by(Programme.ministry, Programme.id)))
+    offered = [(p.name, programme_label(p)) for p in programmes if p.active and not p.validity.ended(year)]
+    return ProgrammeOffer(year=year, offered=offered, known={p.name: p for p in programmes})

@@ -179,6 +179,7 @@ def reference_data() -> str:
         township_total=sum(len(c.townships) for c in counties),
         priority=reference_store.priority_status(dbs),
         programmes=programmes,
+        this_year=reference_store.this_year(),
         form=ProgrammeForm(formdata=None),
     )
 
@@ -214,6 +215,8 @@ def programme(programme_id: int | None = None) -> str | Response | tuple[str, in
         else:
             item.ministry, item.name = form.ministry.data.strip(), form.name.data.strip()
             item.notes, item.active = form.notes.data or "", bool(form.active.data)
+            item.valid_from, item.valid_to = form.valid_from.data, form.valid_to.data
+            item.validity_source = (form.validity_source.data or "").strip()
             dbs.add(item)
             try:
                 with operations.refuse_stale("這個部會計畫"):

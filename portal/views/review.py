@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import and_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms.validators import StopValidation
 
 from portal import db, listing, matching, meetings, operations, review
 from portal.auth import login_required
@@ -29,6 +30,7 @@ from portal.forms.review import (
     review_form_class,
     tristate,
 )
+from portal.reference import store as reference_store
 from portal.security import attachment
 from portal.views import require_admin, visible_proposal
 from portal.views.wizard import wizard_strategies
@@ -394,6 +396,18 @@ def ranking_json() -> Response:
     return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
 
 
+def _still_offered(offer: reference_store.ProgrammeOffer, row: Any) -> Any:
+    """A validator for one matched resource's programme: an ended or retired programme,
+    or a year outside its run, is refused next to the field."""
+
+    def check(_form: Any, field: Any) -> None:
+        problem = offer.refusal(field.data, row.year.data) if field.data else None
+        if problem:
+            raise StopValidation(problem)
+
+    return check
+
+
 @bp.route("/decide/<int:proposal_id>", methods=["GET", "POST"])
 @login_required
 def decide(proposal_id: int) -> str | BaseResponse:
@@ -402,10 +416,10 @@ def decide(proposal_id: int) -> str | BaseResponse:
     proposal = visible_proposal(proposal_id)
     dbs = db.session()
     form = DecisionForm()
-    programmes = list(dbs.scalars(select(Programme).where(Programme.active.is_(True)).order_by(Programme.id)))
-    options = choices([("", "（不填）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
+    offer = reference_store.programme_offer(dbs)
     for entry in form.resources:
-        entry.form.programme.choices = options
+        entry.form.programme.choices = choices([("", "（不填）"), *offer.options(entry.form.programme.data)])
+        entry.form.programme.validators = [*entry.form.programme.validators, _still_offered(offer, entry.form)]
     meeting_choices(form, proposal)
     chosen = _chosen_offers()
     if form.validate_on_submit():

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from portal import db, operations, rounds, wizard
 from portal.auth import login_required
-from portal.db.models import County, Programme, Proposal, Revision, Round, Township
+from portal.db.models import County, Proposal, Revision, Round, Township
 from portal.domain import brief, funding
 from portal.domain import permissions as perm
 from portal.domain import rounds as rules
@@ -25,6 +25,7 @@ from portal.domain.workflow import Action
 from portal.forms import choices
 from portal.forms.rounds import NewProposalForm
 from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, SectionForm
+from portal.reference import store
 from portal.stash import restore_stash
 from portal.views import visible_proposal
 
@@ -60,12 +61,10 @@ def set_choices(form: SectionForm, proposal: Proposal) -> None:
             form.lead_township.choices = township_choices(current_user.county_code)
         form.participating.choices = township_choices()
     if hasattr(form, "lines"):
-        programmes = db.session().scalars(
-            select(Programme).where(Programme.active.is_(True)).order_by(Programme.ministry, Programme.id)
-        )
-        options = choices([("", "（不適用）"), *((p.name, f"{p.ministry}：{p.name}") for p in programmes)])
+        offer = store.programme_offer(db.session())
         for entry in form.lines:
-            entry.form.programme.choices = options
+            # A programme chosen before it ended stays shown, so its refusal is readable.
+            entry.form.programme.choices = choices([("", "（不適用）"), *offer.options(entry.form.programme.data)])
             _offer_sources(entry.form.source, proposal)
 
 
@@ -141,6 +140,8 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
         form.version.data = str(wizard.section_version(proposal, step.identifier))
         return _render(step, proposal, form), 400
 
+    if step.identifier == "resources" and _refuse_ended_programmes(form):
+        return _render(step, proposal, form), 400
     value = step.from_form(form)
     if step.identifier == "resources" and _refuse_funding_lines(form, proposal):
         return _render(step, proposal, form), 400
@@ -197,6 +198,22 @@ def _refuse_funding_lines(form: SectionForm, proposal: Proposal) -> bool:
         field = getattr(entries[problem.row].form, problem.field)
         field.errors = [*field.errors, problem.message]
     return bool(problems)
+
+
+def _refuse_ended_programmes(form: SectionForm) -> bool:
+    """An ended or retired programme, or a year outside a programme's run, is refused
+    next to the line's programme; older cases that named one still read."""
+    offer = store.programme_offer(db.session())
+    refused = False
+    for entry in form.lines:  # type: ignore[attr-defined]
+        line = entry.form
+        if line.source.data != "central" or not line.programme.data:
+            continue
+        problem = offer.refusal(line.programme.data, line.year.data)
+        if problem:
+            line.programme.errors = [*line.programme.errors, problem]
+            refused = True
+    return refused
 
 
 def _has_field_errors(form: SectionForm) -> bool:
