@@ -29,7 +29,7 @@ from portal.db.models import Programme, Proposal, User
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
-from tests.conftest import DAREN, GUOXING, NANTOU, PASSWORD, PULI, TAITUNG, Factory
+from tests.conftest import DAREN, GUOXING, NANTOU, PASSWORD, PASSWORD_HASH, PULI, TAITUNG, Factory
 from tests.documents import complete_document
 
 ACTORS = (
@@ -44,9 +44,11 @@ ACTORS = (
     "county",
     "township",
     "admin",
+    "ministry",
 )
 
 OK, LOGIN, HIDDEN, FORBIDDEN = "ok", "login", "hidden", "forbidden"
+MINISTRY = "經濟部（中小及新創企業署）"
 SIGNED_OUT = {"anonymous": LOGIN, "disabled": LOGIN}
 
 
@@ -140,6 +142,10 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("review.ranking", "/review/ranking", "GET"): ("/review/ranking", ADMIN_ONLY),
     ("review.ranking_csv", "/review/ranking.csv", "GET"): ("/review/ranking.csv", ADMIN_ONLY),
     ("review.ranking_json", "/review/ranking.json", "GET"): ("/review/ranking.json", ADMIN_ONLY),
+    # Ministries (部會): their own pages only; the case has passed 三高 screening.
+    ("ministry.cases", "/ministry/", "GET"): ("/ministry/", table(FORBIDDEN, ministry=OK)),
+    ("ministry.case", "/ministry/<int:proposal_id>", "GET"): ("/ministry/{case}", table(FORBIDDEN, ministry=OK)),
+    ("ministry.case", "/ministry/<int:proposal_id>", "POST"): ("/ministry/{case}", table(FORBIDDEN, ministry=OK)),
     # The NDC's administration
     ("admin.audit", "/admin/audit", "GET"): ("/admin/audit", ADMIN_ONLY),
     # Rounds: the world's one round is the database's first (id 1).
@@ -200,13 +206,32 @@ def world(app: Flask, make: Factory, session: Session) -> World:
         "reviewer_conflicted": make.user(Role.REVIEWER),
         "admin": make.user(Role.ADMIN),
         "disabled": make.user(Role.TOWNSHIP, township=PULI),
+        "ministry": accounts.create_user(
+            session, email="ministry@example.org", name="部會承辦", role=Role.MINISTRY, ministry=MINISTRY
+        ),
     }
+    people["ministry"].password_hash = PASSWORD_HASH
     admin = people["admin"]
     review.add_conflict(session, people["reviewer_conflicted"], "county", NANTOU, "任職於南投縣政府", admin)
     case = make.proposal(people["township"], title="埔里審查中提案")
     operations.apply_transition(session, case, Action.SUBMIT, people["township"])
     operations.apply_transition(session, case, Action.FORWARD, people["county"])
     review.assign(session, case, admin, [people["reviewer_assigned"].id])
+    # High on every criterion and cross-domain: through 三高 screening, so ministries see it.
+    review.submit_review(
+        session,
+        case,
+        people["reviewer_assigned"],
+        app.extensions["portal.rubric"],
+        review.ReviewInput(
+            scores={"feasibility": 5, "creativity": 5, "spillover": 5},
+            cross_domain=True,
+            cross_ministry=True,
+            confidence=3,
+            comment_to_township="",
+            internal_comment="",
+        ),
+    )
     draft = make.proposal(people["township"], title="埔里草稿")
     make.round()
     session.commit()
