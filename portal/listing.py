@@ -187,7 +187,9 @@ def with_shown(query: Select[Proposal]) -> Select[Proposal]:
     """Load what a list row shows and what the permission rules read, alongside."""
     return query.options(
         joinedload(Proposal.lead_township).joinedload(Township.county),
-        selectinload(Proposal.participants),
+        # The priority badge reads the kind of the lead and of every participant.
+        joinedload(Proposal.lead_township).joinedload(Township.priority),
+        selectinload(Proposal.participants).joinedload(ProposalTownship.township).joinedload(Township.priority),
         selectinload(Proposal.assignments),
         selectinload(Proposal.round),
     )

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.db.models import PriorityArea, Proposal, Revision, User
+from portal.db.models import CoSignature, PriorityArea, Proposal, Revision, User
 from tests.conftest import Auth, make_app
 
 LOGIN_LINE = re.compile(r"^\s+\S+\s+(\S+@demo\.example\.org)\s+([A-Za-z0-9]{12})\b", re.M)
@@ -95,3 +95,17 @@ def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path:
     cases = sorted(p.parent.name for p in (build_dir / "cases").glob("*/index.html"))
     assert cases == ["chishang-rice-2026", "wangan-turtle-island-2026"]
     assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
+
+
+def test_demo_has_a_cross_county_case_co_signed_before_it_was_forwarded(app: Flask, session: Session) -> None:
+    run_demo(app)
+
+    signed = session.execute(
+        select(Proposal.title, Proposal.status, CoSignature.county_code, User.email, CoSignature.withdrawn_at)
+        .join(CoSignature, CoSignature.proposal_id == Proposal.id)
+        .join(User, User.id == CoSignature.signed_by_id)
+    )
+    # 新竹縣北埔鄉 leads; 苗栗縣 has two of the participating townships.
+    assert [tuple(row) for row in signed] == [
+        ("浪漫台三線客庄茶與農創串聯計畫", "forwarded", "10005", "county-10005@demo.example.org", None)
+    ]

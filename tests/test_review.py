@@ -892,6 +892,7 @@ def expected_rows(world: Round, proposals: dict[str, Proposal]) -> list[dict[str
             "proposal_id": row.proposal_id,
             "title": by_id[row.proposal_id].title,
             "township": "南投縣埔里鎮",
+            "priority_kind": "",  # no priority list imported here
             "status": "輔導團審查中",
             "reviews": row.review_count,
         }

@@ -17,7 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, meetings, operations, publish, review, text
+from portal import accounts, cosign, meetings, operations, publish, review, text
 from portal.db.models import Meeting, Proposal, Township, User, utcnow
 from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType, empty_document
@@ -122,6 +122,17 @@ def load(
             Role.COUNTY,
             county_code=lead.county_code,
         )
+        # A cross-county case is co-signed by each partner county's account before it is forwarded.
+        partners = session.scalars(select(Township).where(Township.code.in_(case.get("participating", []))))
+        for county in sorted({t.county for t in partners} - {lead.county}, key=lambda c: c.code):
+            _account(
+                session,
+                logins,
+                f"county-{county.code}@{DEMO_DOMAIN}",
+                f"{county.name_zh}政府承辦人",
+                Role.COUNTY,
+                county_code=county.code,
+            )
         exists = session.scalar(
             select(Proposal).where(Proposal.title == case["title"], Proposal.lead_township_code == lead.code)
         )
@@ -200,8 +211,18 @@ def _walk(
             )
         else:
             reason = note if action == Action.RETURN else ""
+            if action == Action.FORWARD:
+                _cosign(session, proposal)
             operations.apply_transition(session, proposal, action, actor, reason)
     return proposal
+
+
+def _cosign(session: Session, proposal: Proposal) -> None:
+    """Every partner county of a cross-county case agrees to take part (同意參與)."""
+    for code in sorted(proposal.partner_county_codes):
+        partner = session.scalar(select(User).where(User.email == f"county-{code}@{DEMO_DOMAIN}"))
+        if partner is not None:
+            cosign.sign(session, proposal, partner)
 
 
 # Scores per stage: approvals score high, rejections low, and the revision request

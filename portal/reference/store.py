@@ -135,6 +135,11 @@ def import_priority(session: Session, path: Path) -> int:
     return len(rows)
 
 
+def priority_loaded(session: Session) -> bool:
+    """Whether a priority list was ever imported: until then nothing is known of any township."""
+    return session.scalar(select(PriorityArea.township_code).limit(1)) is not None
+
+
 def priority_status(session: Session) -> dict[str, int]:
     """Counts of priority townships by kind; empty when the list was never imported."""
     rows = session.execute(select(PriorityArea.kind, func.count()).group_by(PriorityArea.kind))

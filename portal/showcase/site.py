@@ -299,6 +299,8 @@ REGIONS_EN = {
 }
 TYPES_EN = {"township": "Township", "regional": "Regional", "thematic": "Thematic"}
 STRATEGIES_EN = {row["code"]: row["name_en"] for row in read_csv("strategies.csv")}
+# County names by code, for the partner counties of cross-county cases.
+COUNTIES = {row["code"][:5]: (row["county_zh"], row["county_en"]) for row in read_csv("townships.csv")}
 
 
 Facets = dict[str, dict[str, tuple[str, list[Shown]]]]
@@ -323,8 +325,11 @@ def _facets(shown: list[Shown], lang: str) -> Facets:
     en = lang == "en"
     for s in shown:
         c = s.case
+        # A cross-county case is listed on the page of every county taking part.
+        partners = sorted({p.code[:5] for p in c.participating} - {c.county.code})
         keys = [
             ("county", c.county.code, c.county.name_en if en else c.county.name),
+            *(("county", code, COUNTIES[code][1 if en else 0]) for code in partners),
             ("region", REGIONS.get(c.region, c.region), REGIONS_EN.get(c.region, c.region) if en else c.region),
             ("type", c.type, TYPES_EN[c.type] if en else TYPES[c.type]),
             ("year", c.cycle, f"{c.cycle} cycle" if en else f"{c.cycle} 梯次"),
