@@ -11,7 +11,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.db.models import CoSignature, PriorityArea, Proposal, Revision, User
+from portal import operations
+from portal.db import models
+from portal.db.models import (
+    AgendaItem,
+    CoSignature,
+    Decision,
+    Meeting,
+    PriorityArea,
+    Proposal,
+    Revision,
+    Round,
+    User,
+)
 from tests.conftest import Auth, make_app
 
 LOGIN_LINE = re.compile(r"^\s+\S+\s+(\S+@demo\.example\.org)\s+([A-Za-z0-9]{12})\b", re.M)
@@ -97,6 +109,59 @@ def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path:
     assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
 
 
+def test_demo_takes_its_decisions_at_two_meetings(app: Flask, session: Session) -> None:
+    run_demo(app)
+
+    held = session.execute(
+        select(Meeting.name, Proposal.title, Decision.outcome, Decision.decided_on == Meeting.held_on)
+        .join(Decision, Decision.meeting_id == Meeting.id)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+    )
+    agenda = session.execute(
+        select(Meeting.name, Proposal.title)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .join(Proposal, Proposal.id == AgendaItem.proposal_id)
+    )
+    # Sorted here by code point: the databases' collations order Chinese differently.
+    assert sorted(tuple(row) for row in held) == [
+        ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫", "approve", True),
+        ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫", "approve", True),
+        ("第1次地方創生會報", "豐濱海稻田與阿美族海洋部落觀光計畫", "reject", True),
+        ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫", "approve", True),
+        ("第1次地方創生會報工作會議", "南庄山城共學：賽夏與客家文化深度旅遊計畫", "request_revision", True),
+        ("第1次地方創生會報工作會議", "口湖鹹水共生：養殖漁業升級與濕地旅遊計畫", "request_revision", True),
+    ]
+    assert sorted(tuple(row) for row in agenda) == [
+        ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫"),
+        ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫"),
+        ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫"),
+    ]
+
+
+def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(app: Flask, session: Session) -> None:
+    run_demo(app)
+    today = operations.taiwan_today()
+
+    rounds = {r.name: r for r in session.scalars(select(Round))}
+    by_round = Counter((p.round.name if p.round else None, p.status) for p in session.scalars(select(Proposal)))
+
+    open_name = f"{today.year - 1911}年度第{2 if today.year == 2026 else 1}梯次"
+    assert sorted(rounds) == sorted(["115年度第1梯次", open_name])
+    assert (rounds["115年度第1梯次"].dates.is_open(today), rounds[open_name].dates.is_open(today)) == (False, True)
+    assert by_round == {
+        ("115年度第1梯次", "published"): 2,
+        ("115年度第1梯次", "approved"): 1,
+        ("115年度第1梯次", "not_approved"): 1,
+        ("115年度第1梯次", "revision_requested"): 1,
+        ("115年度第1梯次", "draft"): 1,
+        (open_name, "draft"): 1,
+        (open_name, "submitted"): 1,
+        (open_name, "returned"): 1,
+        (open_name, "forwarded"): 1,
+        (open_name, "in_review"): 1,
+    }
+
+
 def test_demo_has_a_cross_county_case_co_signed_before_it_was_forwarded(app: Flask, session: Session) -> None:
     run_demo(app)
 
@@ -108,4 +173,52 @@ def test_demo_has_a_cross_county_case_co_signed_before_it_was_forwarded(app: Fla
     # 新竹縣北埔鄉 leads; 苗栗縣 has two of the participating townships.
     assert [tuple(row) for row in signed] == [
         ("浪漫台三線客庄茶與農創串聯計畫", "forwarded", "10005", "county-10005@demo.example.org", None)
+    ]
+
+
+def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cases(
+    app: Flask, session: Session
+) -> None:
+    logins = run_demo(app)
+
+    ministry = session.scalar(select(User).where(User.role == "ministry"))
+    offers = session.execute(
+        select(
+            Proposal.title,
+            Proposal.status,
+            models.Programme.name,
+            models.MatchOffer.amount,
+            models.MatchOffer.year,
+            models.Decision.outcome,
+        )
+        .join(models.MatchOffer, models.MatchOffer.proposal_id == Proposal.id)
+        .join(models.Programme, models.MatchOffer.programme_id == models.Programme.id)
+        .join(models.Decision, models.MatchOffer.decision_id == models.Decision.id)
+        .order_by(models.MatchOffer.id)
+    )
+    sbir = "地方產業創新研發推動計畫（地方型SBIR）"
+
+    assert ministry is not None
+    assert (ministry.email in logins, ministry.ministry) == (True, "經濟部（中小及新創企業署）")
+    assert sorted(tuple(row) for row in offers) == [
+        ("望安綠蠵龜之島：花宅聚落慢活創生計畫", "published", sbir, 1000, 2027, "approve"),
+        ("池上米鄉共好：稻作文化與有機循環創生計畫", "published", sbir, 1800, 2026, "approve"),
+        (
+            "池上米鄉共好：稻作文化與有機循環創生計畫",
+            "published",
+            "城鄉在地共好能量提升計畫（114-117年）",
+            2000,
+            2027,
+            "approve",
+        ),
+    ]
+    matched = session.execute(
+        select(models.MatchedResource.programme, models.MatchedResource.amount).where(
+            models.MatchedResource.ministry == ministry.ministry
+        )
+    )
+    assert sorted(tuple(row) for row in matched) == [
+        (sbir, 1000),
+        (sbir, 1800),
+        ("城鄉在地共好能量提升計畫（114-117年）", 2000),
     ]
