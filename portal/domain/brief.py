@@ -40,8 +40,8 @@ BUDGETS: dict[str, int] = {
     "business.where": 30,
     "business.how": 100,
     "business.lead": 30,
-    "resource.kind": 20,
-    "resource.note": 30,
+    "resource.kind": 12,  # 12 and 20 (were 20 and 30) make room for the funding table
+    "resource.note": 20,
     "support.description": 60,
     "kpi.indicator": 20,
     "kpi.definition": 30,

@@ -111,7 +111,8 @@ class Subtotal:
 
 @dataclass(frozen=True)
 class Table:
-    """The grid: rows by kind then source, a column per year from the first to the last."""
+    """The grid: rows by kind then source, a column per year that has money (at most one
+    per budget line, so the printed brief has room for them)."""
 
     years: tuple[int, ...]
     rows: tuple[Row, ...]
@@ -150,8 +151,7 @@ def table(grid: Mapping[tuple[str, str, int], int]) -> Table:
     """Row, column, kind and grand totals of a grid of (kind, source, year) cells."""
     if not grid:
         return Table((), (), tuple(Subtotal(kind, {}, 0) for kind in KINDS), {}, 0)
-    first, last = min(year for _, _, year in grid), max(year for _, _, year in grid)
-    years = tuple(range(first, last + 1))
+    years = tuple(sorted({year for _, _, year in grid}))
     rows: dict[tuple[str, str], dict[int, int]] = {}
     for (kind, source, year), amount in grid.items():
         row = rows.setdefault((kind, source), dict.fromkeys(years, 0))

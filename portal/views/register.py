@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from portal import db, operations, text
 from portal.db.models import OutboxMessage
-from portal.domain import funding
+from portal.domain import brief, funding
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
 from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["safe_html"] = text.cached
     app.jinja_env.filters["roc"] = funding.roc_label
     app.jinja_env.filters["with_roc"] = funding.both_years
+    app.jinja_env.globals["funding_table_of"] = brief.funding_table
     app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
     app.jinja_env.globals["state_label"] = lambda state: State(state).label
     app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]

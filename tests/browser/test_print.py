@@ -33,6 +33,10 @@ def longest_programme() -> str:
         return max((row["programme"] for row in csv.DictReader(handle)), key=len)
 
 
+# Eight budget lines, no two in the same row of the funding table.
+WIDEST_SOURCES = ("central", "central", "ndf", "ndf", "county", "county", "private", "private")
+
+
 def maximal_document() -> dict[str, Any]:
     """Every list at its row limit, every text at its budget, every number long."""
     per_group = ROW_LIMITS["dna.items_per_group"]
@@ -76,7 +80,7 @@ def maximal_document() -> dict[str, Any]:
                     "what": full("business.what"),
                     "where": full("business.where"),
                     "start": "2026-01",
-                    "end": "2030-12",
+                    "end": "2033-12",  # a year for each budget line
                     "how": full("business.how"),
                     "lead": full("business.lead"),
                     "strategies": list(STRATEGIES),
@@ -85,17 +89,20 @@ def maximal_document() -> dict[str, Any]:
             * ROW_LIMITS["businesses.items"],
         },
         "resources": {
+            # The widest funding table: every line its own row (source, 自償 or not) and
+            # its own year column, each amount the largest allowed.
             "lines": [
                 {
                     "kind": full("resource.kind"),
-                    "source": "central",
-                    "programme": longest_programme(),
-                    "year": 2026,
+                    "source": source,
+                    "programme": longest_programme() if source == "central" else "",
+                    "self_liquidating": n % 2 == 1,
+                    "year": 2026 + n,
                     "amount": 100_000_000,
                     "note": full("resource.note"),
                 }
-            ]
-            * ROW_LIMITS["resources.lines"],
+                for n, source in enumerate(WIDEST_SOURCES)
+            ],
             "support": [{"kind": max(SUPPORT_KINDS, key=len), "description": full("support.description")}]
             * ROW_LIMITS["resources.support"],
         },
@@ -149,3 +156,5 @@ def test_brief_filled_to_every_maximum_prints_on_one_a4_page(page: Page, portal:
     # The whole proposal is on that page, down to the last KPI.
     printed = reader.pages[0].extract_text()
     assert printed.count("987654321.75") == ROW_LIMITS["kpis"]
+    # ...and the funding table to its grand total (the table's and the totals line's).
+    assert (len(WIDEST_SOURCES), printed.count("800,000,000")) == (ROW_LIMITS["resources.lines"], 2)
