@@ -9,16 +9,17 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import StopValidation
 
 from portal import db, listing, matching, meetings, operations, review
 from portal.auth import login_required
-from portal.db.models import Conflict, County, Programme, Proposal, Township, User
+from portal.db.models import Conflict, County, Programme, Proposal, ProposalTownship, Township, User
 from portal.domain import brief, diff, scoring, spreadsheet
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
+from portal.domain.priority import matches as priority_matches
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.forms import choices
@@ -30,6 +31,7 @@ from portal.forms.review import (
     review_form_class,
     tristate,
 )
+from portal.reference import PRIORITY_KINDS
 from portal.reference import store as reference_store
 from portal.security import attachment
 from portal.views import require_admin, visible_proposal
@@ -290,18 +292,31 @@ def _ranking_rows(cycle: str) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
     dbs = db.session()
     reviews = review.round_reviews(dbs, cycle)
     ranked = scoring.rank(rubric, review.scores_of(reviews))
-    # The lead township and its county come with each proposal: one query, not one per place.
+    # The lead township and its county come with each proposal: one query, not one per place;
+    # so do the priority kinds of the lead and the participants (badge, filter, export).
     shown = (
         select(Proposal)
-        .options(joinedload(Proposal.lead_township).joinedload(Township.county))
+        .options(
+            joinedload(Proposal.lead_township).joinedload(Township.county),
+            joinedload(Proposal.lead_township).joinedload(Township.priority),
+            selectinload(Proposal.participants).joinedload(ProposalTownship.township).joinedload(Township.priority),
+        )
         .where(Proposal.id.in_([r.proposal_id for r in ranked]))
     )
-    proposals = {p.id: p for p in dbs.scalars(shown)}
+    proposals = {p.id: p for p in dbs.scalars(shown).unique()}
+    wanted = _priority_filter()
     rows = []
-    for position, row in enumerate(ranked, start=1):
+    for position, row in enumerate(ranked, start=1):  # the rank in the whole round, also when filtered
         p = proposals[row.proposal_id]
-        rows.append({"position": position, "proposal": p, "ranked": row})
+        if priority_matches(p.priority_kinds, wanted):
+            rows.append({"position": position, "proposal": p, "ranked": row})
     return rubric, rows
+
+
+def _priority_filter() -> str:
+    """The ranking's priority filter from the query: "", "any" or one of the kinds."""
+    value = request.args.get("priority", "")
+    return value if value in ("any", *PRIORITY_KINDS) else ""
 
 
 @bp.route("/ranking")
@@ -312,7 +327,13 @@ def ranking() -> str:
     cycle = _cycle()
     rubric, rows = _ranking_rows(cycle)
     return render_template(
-        "review/ranking.html", cycle=cycle, rubric=rubric, rows=rows, formula=scoring.leniency_formula(rubric)
+        "review/ranking.html",
+        cycle=cycle,
+        rubric=rubric,
+        rows=rows,
+        formula=scoring.leniency_formula(rubric),
+        priority=_priority_filter(),
+        priority_kinds=listing.priority_kinds(db.session()),
     )
 
 
@@ -330,7 +351,7 @@ def meeting_choices(form: DecisionForm, proposal: Proposal) -> None:
 
 def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
     rubric, rows = _ranking_rows(cycle)
-    fields = ["rank", "proposal_id", "title", "township", "status", "reviews"]
+    fields = ["rank", "proposal_id", "title", "township", "priority_kind", "status", "reviews"]
     for c in rubric.criteria:
         fields += [f"{c.code}_mean", f"{c.code}_median", f"{c.code}_min", f"{c.code}_max", f"{c.code}_disagreement"]
     fields += ["weighted_total", "corrected_total", "screening"]
@@ -343,6 +364,7 @@ def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
             "proposal_id": p.id,
             "title": p.title,
             "township": p.lead_township.full_name,
+            "priority_kind": "、".join(p.priority_kinds),
             "status": p.state.label,
             "reviews": ranked.review_count,
         }

@@ -20,6 +20,7 @@ from portal.domain import brief, funding
 from portal.domain import permissions as perm
 from portal.domain import rounds as rules
 from portal.domain.errors import DomainError
+from portal.domain.priority import regional_lead_hint
 from portal.domain.proposal import ProposalType
 from portal.domain.workflow import Action
 from portal.forms import choices
@@ -30,6 +31,19 @@ from portal.stash import restore_stash
 from portal.views import visible_proposal
 
 bp = Blueprint("wizard", __name__, url_prefix="/proposals")
+
+
+@bp.context_processor
+def _regional_hint() -> dict[str, Any]:
+    """`regional_hint(proposal)` for the wizard's pages: the hint when a regional
+    proposal's lead township is not an intermediate town (中介城鎮)."""
+
+    def regional_hint(proposal: Proposal) -> str | None:
+        lead = proposal.lead_township
+        kind = lead.priority.kind if lead.priority is not None else None
+        return regional_lead_hint(proposal.type, lead.full_name, kind, store.priority_loaded(db.session()))
+
+    return {"regional_hint": regional_hint}
 
 
 def editable(proposal_id: int) -> Proposal:
@@ -205,7 +219,7 @@ def _refuse_ended_programmes(form: SectionForm) -> bool:
     next to the line's programme; older cases that named one still read."""
     offer = store.programme_offer(db.session())
     refused = False
-    for entry in form.lines:  # type: ignore[attr-defined]
+    for entry in form.lines:
         line = entry.form
         if line.source.data != "central" or not line.programme.data:
             continue
