@@ -17,8 +17,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, cosign, meetings, operations, publish, review, text
-from portal.db.models import Meeting, Proposal, Township, User, utcnow
+from portal import accounts, cosign, matching, meetings, operations, publish, review, text
+from portal.db.models import MatchOffer, Meeting, Proposal, Township, User, utcnow
 from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
@@ -101,6 +101,8 @@ def load(
     ]
     # 暨南國際大學 is in 南投縣埔里鎮: its professor never reviews Nantou's proposals.
     review.add_conflict(session, reviewers[0], "county", "10008", "任職於南投縣埔里鎮的大學", admin)
+    # A ministry (部會) that offers its programmes to the screened cases before approval.
+    _account(session, logins, f"ministry@{DEMO_DOMAIN}", "吳承辦（中小及新創企業署）", Role.MINISTRY, ministry=MINISTRY)
     cases = demo_cases()
     for case in cases:
         lead = session.get(Township, case["lead_township"])
@@ -199,16 +201,22 @@ def _walk(
             meeting = _demo_meeting(session, admin, action)
             if action == Action.APPROVE:
                 meetings.add_to_agenda(session, meeting, proposal, admin, rubric)
-            review.decide(
+            offers = _ministry_offers(session, proposal, case) if action == Action.APPROVE else []
+            offered = {(o.programme.name, o.amount, o.year) for o in offers}
+            decision = review.decide(
                 session,
                 proposal,
                 admin,
                 outcome=action.value,
                 reasons=note if action != Action.APPROVE else "三高且跨部會，進行後續媒合。",
                 meeting=meeting,
-                resources=_matched(case) if action == Action.APPROVE else [],
+                resources=[r for r in _matched(case) if (r.programme, r.amount, r.year) not in offered]
+                if action == Action.APPROVE
+                else [],
                 private_investment=_private(case) if action == Action.APPROVE else 0,
             )
+            # The NDC confirms what the ministry offered into the approval's matched resources.
+            matching.confirm(session, decision, [o.id for o in offers])
         else:
             reason = note if action == Action.RETURN else ""
             if action == Action.FORWARD:
@@ -281,6 +289,31 @@ def _matched(case: dict[str, Any]) -> list[review.Resource]:
         for line in lines
         if line.get("source") == "central"
     ][:3]
+
+
+# The demo ministry: its programmes among an approved case's matched lines are offered
+# by its account and confirmed at the decision, the rest are matched by the NDC alone.
+MINISTRY = "經濟部（中小及新創企業署）"
+
+
+def _ministry_offers(session: Session, proposal: Proposal, case: dict[str, Any]) -> list[MatchOffer]:
+    ministry = session.scalar(select(User).where(User.email == f"ministry@{DEMO_DOMAIN}"))
+    if ministry is None:
+        return []
+    own = {p.name: p for p in matching.ministry_programmes(session, ministry)}
+    return [
+        matching.offer(
+            session,
+            proposal,
+            ministry,
+            programme_id=own[r.programme].id,
+            amount=r.amount,
+            year=r.year,
+            note="可支應事業的研發與試營運。",
+        )[0]
+        for r in _matched(case)
+        if r.programme in own
+    ]
 
 
 def _private(case: dict[str, Any]) -> int:
