@@ -135,3 +135,22 @@ def test_township_list_paginates_without_filters(client: FlaskClient, session: S
     # A township's own list ignores filter arguments.
     assert _listed(client, "/?state=in_review") == expected[: listing.PAGE_SIZE]
     assert 'id="filter-state"' not in client.get("/").get_data(as_text=True)
+
+
+def test_county_list_has_the_cross_county_cases_its_townships_take_part_in(session: Session, people: bulk.Cast) -> None:
+    taitung = _user(session, Role.COUNTY, county_code=TAITUNG)
+    proposals = session.scalars(select(Proposal).options(selectinload(Proposal.participants)))
+    partner_cases = {
+        p.id
+        for p in proposals
+        if p.county_code != TAITUNG
+        and any(code.startswith(TAITUNG) for code in p.participating_codes)
+        and not (p.status == "draft" and p.revision_count == 0)
+    }
+
+    listed = session.scalars(
+        select(Proposal.id).where(listing.visible_condition(session, taitung), Proposal.county_code != TAITUNG)
+    )
+
+    assert set(listed) == partner_cases
+    assert len(partner_cases) > 5  # the bulk data has such cases, so the comparison means something

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -139,3 +139,33 @@ def test_admin_only_pages() -> None:
     }
 
     assert (allowed, anyone) == ({ADMIN.id}, {ADMIN.id})
+
+
+def cross_county(status: State, **kwargs: object) -> Case:
+    """A plan OWN_T (南投縣) leads, with OTHER_T (臺東縣) taking part beside PARTNER_T."""
+    return replace(case(status, **kwargs), participating_codes={PARTNER_T, OTHER_T})
+
+
+@pytest.mark.parametrize(
+    ("proposal", "viewers", "partner_counties"),
+    [
+        # Never submitted: still with its authors, the partner county included.
+        (cross_county(State.DRAFT), {TOWNSHIP.id}, {OTHER_COUNTY.id}),
+        (
+            cross_county(State.SUBMITTED, revision_count=1),
+            {TOWNSHIP.id, OTHER_TOWNSHIP.id, PARTNER.id, COUNTY.id, OTHER_COUNTY.id, ADMIN.id},
+            {OTHER_COUNTY.id},
+        ),
+        # Within one county there is no partner county.
+        (
+            case(State.SUBMITTED, revision_count=1),
+            {TOWNSHIP.id, PARTNER.id, COUNTY.id, ADMIN.id},
+            set(),
+        ),
+    ],
+    ids=["draft", "submitted", "one-county"],
+)
+def test_cross_county_plan_is_seen_by_every_county_involved(
+    proposal: Case, viewers: set[int], partner_counties: set[int]
+) -> None:
+    assert (who(perm.can_view, proposal), who(perm.is_partner_county, proposal)) == (viewers, partner_counties)
