@@ -32,6 +32,7 @@ from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.domain.workflow import Action
+from portal.reference import store as reference_store
 
 # The states in which a ministry may see a case at all (perm.ministry_can_view decides).
 SHOWN_STATES = (State.IN_REVIEW, *perm.MINISTRY_DECIDED)
@@ -118,14 +119,18 @@ def offers_of(session: Session, proposal: Proposal) -> list[MatchOffer]:
 
 
 def ministry_programmes(session: Session, user: User) -> list[Programme]:
-    """The active programmes of the account's own ministry: the only ones it may offer."""
-    return list(
-        session.scalars(
+    """The active programmes of the account's own ministry that have not ended: the only
+    ones it may offer."""
+    year = reference_store.this_year()
+    return [
+        p
+        for p in session.scalars(
             select(Programme)
             .where(Programme.ministry == user.ministry, Programme.active.is_(True))
             .order_by(Programme.id)
         )
-    )
+        if not p.validity.ended(year)
+    ]
 
 
 # --- the duplicate-subsidy check -------------------------------------------------------------
@@ -186,6 +191,9 @@ def offer(
         raise DomainError(f"金額必須是 1 到 {matching.AMOUNT_MAX:,} 的整數（千元）。")
     if not matching.FIRST_YEAR <= year <= matching.LAST_YEAR:
         raise DomainError(f"年度必須在 {matching.FIRST_YEAR} 到 {matching.LAST_YEAR} 之間。")
+    refused = reference_store.programme_offer(session).refusal(programme.name, year)
+    if refused:  # an ended programme, or a year outside its run
+        raise DomainError(refused)
     made = MatchOffer(
         proposal_id=proposal.id,
         programme_id=programme.id,

@@ -9,19 +9,22 @@ import copy
 import re
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal import operations
-from portal.db.models import Programme, Proposal, User
+from portal import matching, operations
+from portal.db.models import MatchOffer, Programme, Proposal, User
+from portal.domain.errors import DomainError
 from portal.domain.programmes import Validity, refusal
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from portal.reference import read_csv
 from portal.reference.store import programme_offer
 from tests.conftest import PULI, Auth, Factory
+from tests.test_matching import SBIR, Matching
 from tests.test_review import Round, decision_form, world  # noqa: F401 (world is a fixture)
 from tests.test_wizard import Tab, field_errors, read_form, section_path
 
@@ -29,6 +32,7 @@ SMART = "普及智慧城鄉生活應用計畫（智慧城鄉）"  # 107–109年
 TOWN_HEART = "城鎮之心工程計畫（前瞻基礎建設-城鄉建設）"  # 2017–2024
 SUSTAIN = "打造永續共好地方創生計畫(114至117年)（地方創生3.0）"  # 2025–2028
 RURAL = "農村再生（第二期/第三期實施計畫）"  # no end year in a public source
+LOCAL = "城鄉在地共好能量提升計畫（114-117年）"  # 2025–2028
 SMART_ENDED = "「普及智慧城鄉生活應用計畫（智慧城鄉）」已於 109 年（2020）結束，不能再選用，請改選執行中的計畫。"
 
 
@@ -289,3 +293,35 @@ def test_admin_refuses_end_before_start_next_to_the_field(admin_client: FlaskCli
     session.expire_all()
     unchanged = session.get(Programme, programme.id)
     assert unchanged is not None and (unchanged.valid_from, unchanged.valid_to) == (None, None)
+
+
+# --- a ministry's offers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ministry_world(app: Flask, make: Factory, session: Session) -> Matching:
+    return Matching(app, make, session)
+
+
+def test_ministry_cannot_offer_an_ended_programme_or_a_year_outside_its_run(
+    ministry_world: Matching, session: Session
+) -> None:
+    ended = ministry_world.programme(SBIR)
+    ended.valid_to = 2020  # as an admin would record it
+    session.commit()
+    screened = ministry_world.screened("通過篩選的提案")
+
+    with pytest.raises(DomainError) as ended_refusal:
+        ministry_world.offer(screened, SBIR, year=2027)
+    session.rollback()
+    with pytest.raises(DomainError) as year_refusal:
+        ministry_world.offer(screened, LOCAL, year=2030)
+    session.rollback()
+    offered = [p.name for p in matching.ministry_programmes(session, ministry_world.ministry)]
+
+    assert (str(ended_refusal.value), str(year_refusal.value)) == (
+        f"「{SBIR}」已於 109 年（2020）結束，不能再選用，請改選執行中的計畫。",
+        f"「{LOCAL}」的執行期間為 114–117年（2025–2028），2030 年（119 年）不在期間內。",
+    )
+    assert (SBIR in offered, LOCAL in offered) == (False, True)
+    assert session.scalars(select(MatchOffer)).all() == []
