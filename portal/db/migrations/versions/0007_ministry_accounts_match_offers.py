@@ -30,7 +30,7 @@ def upgrade() -> None:
     op.add_column("user_account", sa.Column("ministry", sa.String(length=60), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.create_check_constraint(
-            "ck_user_account_ministry_scope", "user_account", "(role = 'ministry') = (ministry IS NOT NULL)"
+            op.f("ck_user_account_ministry_scope"), "user_account", "(role = 'ministry') = (ministry IS NOT NULL)"
         )
     else:
         for when in ("INSERT", "UPDATE"):
@@ -67,7 +67,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_match_offer_proposal_id"))
     op.drop_table("match_offer")
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("ck_user_account_ministry_scope", "user_account", type_="check")
+        op.drop_constraint(op.f("ck_user_account_ministry_scope"), "user_account", type_="check")
         op.drop_column("user_account", "ministry")
     else:
         for when in ("INSERT", "UPDATE"):
