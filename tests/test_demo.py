@@ -17,13 +17,16 @@ from portal.db.models import (
     AgendaItem,
     CoSignature,
     Decision,
+    MatchedResource,
     Meeting,
     PriorityArea,
+    Programme,
     Proposal,
     Revision,
     Round,
     User,
 )
+from portal.reference.store import programme_offer
 from tests.conftest import Auth, make_app
 
 LOGIN_LINE = re.compile(r"^\s+\S+\s+(\S+@demo\.example\.org)\s+([A-Za-z0-9]{12})\b", re.M)
@@ -222,3 +225,24 @@ def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cas
         (sbir, 1800),
         ("城鄉在地共好能量提升計畫（114-117年）", 2000),
     ]
+
+
+def test_demo_matches_only_running_programmes_and_an_old_case_still_names_an_ended_one(
+    app: Flask, session: Session
+) -> None:
+    run_demo(app)
+    programmes = {p.name: p for p in session.scalars(select(Programme))}
+    this_year = programme_offer(session).year
+
+    matched = list(session.scalars(select(MatchedResource)))
+    assert matched, "the demo approves cases with matched programmes"
+    assert [
+        (m.programme, m.year)
+        for m in matched
+        if programmes[m.programme].validity.ended(this_year) or not programmes[m.programme].validity.covers(m.year)
+    ] == []
+    # The case sent back for naming 智慧城鄉 (ended 2020) still has it in its revision.
+    kouhu = session.scalars(select(Proposal).where(Proposal.status == "revision_requested")).one()
+    named = [line["programme"] for line in kouhu.revisions[-1].content["resources"]["lines"]]
+    assert "普及智慧城鄉生活應用計畫（智慧城鄉）" in named
+    assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0  # the project ships no list
