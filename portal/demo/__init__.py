@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import accounts, cosign, matching, meetings, operations, publish, review, text
-from portal.db.models import MatchOffer, Meeting, Proposal, Township, User, utcnow
+from portal.db.models import MatchOffer, Meeting, Proposal, Round, Township, User, utcnow
 from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
+from portal.domain.rounds import FIELDS as ROUND_FIELDS
+from portal.domain.rounds import RoundDates
 from portal.domain.scoring import Rubric
 from portal.domain.states import State
 from portal.domain.workflow import Action
@@ -103,6 +106,7 @@ def load(
     review.add_conflict(session, reviewers[0], "county", "10008", "任職於南投縣埔里鎮的大學", admin)
     # A ministry (部會) that offers its programmes to the screened cases before approval.
     _account(session, logins, f"ministry@{DEMO_DOMAIN}", "吳承辦（中小及新創企業署）", Role.MINISTRY, ministry=MINISTRY)
+    closed_round, open_round = _demo_rounds(session, admin, cycle_default)
     cases = demo_cases()
     for case in cases:
         lead = session.get(Township, case["lead_township"])
@@ -141,10 +145,48 @@ def load(
         if exists is None:
             author = county_user if case["type"] == ProposalType.THEMATIC else township_user
             proposal = _walk(session, case, cycle_default, author, county_user, admin, rubric)
+            # Walked outside any round (a demo does a year's work in a day), then filed:
+            # decided cases under the closed round, the rest under the open one.
+            proposal.round = closed_round if case["stage"] in DECIDED_STAGES else open_round
             if proposal.state == State.PUBLISHED and proposals_dir is not None:
                 publish.write_case(session, proposal, proposals_dir)
     session.flush()
     return _unique(logins)
+
+
+DECIDED_STAGES = {"approved", "published", "not_approved", "revision_requested", "revising"}
+
+
+def _demo_rounds(session: Session, admin: User, cycle: str) -> tuple[Round, Round]:
+    """Two rounds: the first of `cycle`, closed, and one open today for 30 more days."""
+    found = {r.name: r for r in session.scalars(select(Round))}
+    year = int(cycle)
+    closed_name = f"{year - 1911}年度第1梯次"
+    closed = found.get(closed_name) or _add_round(
+        session,
+        closed_name,
+        cycle,
+        RoundDates(date(year, 3, 1), date(year, 6, 30), date(year, 7, 31), date(year, 12, 31)),
+    )
+    today = operations.taiwan_today()
+    open_name = f"{today.year - 1911}年度第{2 if today.year == year else 1}梯次"
+    opens = max(today - timedelta(days=14), closed.submission_closes + timedelta(days=1))
+    current = found.get(open_name) or _add_round(
+        session,
+        open_name,
+        str(today.year),
+        RoundDates(opens, today + timedelta(days=30), today + timedelta(days=45), today + timedelta(days=120)),
+    )
+    return closed, current
+
+
+def _add_round(session: Session, name: str, cycle: str, dates: RoundDates) -> Round:
+    """Straight into the table: the closed round's deadlines are past, which the NDC's
+    form would refuse for a new round."""
+    item = Round(name=name, cycle=cycle, **{field: getattr(dates, field) for field in ROUND_FIELDS})
+    session.add(item)
+    session.flush()
+    return item
 
 
 def _unique(logins: list[Login]) -> list[Login]:
