@@ -4,14 +4,20 @@ rebuilds the showcase, and a visitor finds the case there."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
+from portal import publish
 from tests.browser import people
 from tests.browser.conftest import Dialogs, Portal, open_context, screenshot
 from tests.browser.people import ADMIN, COUNTY, REVIEWERS, TOWNSHIP, flash, group, login, logout
 from tests.browser.servers import StaticServer
 
 TITLE = "埔里筊白筍水田共好計畫"
+MEETING = "第12次地方創生會報工作會議"
+# The case is submitted today, and a decision's meeting may not be held before that.
+TODAY = publish.today().isoformat()
 NOT_STARTED = "未開始"
 DONE = "已完成"
 
@@ -129,14 +135,23 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
         assert flash(page).startswith("已送出評分")
         logout(page)
 
-    # The NDC approves with matched resources and publishes.
+    # The NDC records today's working meeting, puts the screened case on its agenda,
+    # and approves it there with matched resources, then publishes.
     login(page, base, ADMIN)
     page.get_by_role("link", name="審查管理").click()
     expect(page.get_by_role("row").filter(has_text=TITLE)).to_contain_text("2/2")
-    page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name="做成決定").click()
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="會報會議").click()
+    page.get_by_label("工作會議").check()
+    page.get_by_label("次別（第幾次）").fill("12")
+    page.get_by_label("會議日期").fill(TODAY)
+    page.get_by_role("button", name="登錄會議").click()
+    assert flash(page) == f"已登錄{MEETING}（{TODAY}）。"
+    page.get_by_role("button", name="列入議程").click()
+    assert flash(page) == f"已將「{TITLE}」列入議程。"
+    screenshot(page, "desktop-meeting")
+    page.locator("#agenda").get_by_role("link", name="做成決定").click()
     page.get_by_label("核定", exact=True).check()
-    page.get_by_label("會議").fill("第 12 次地方創生會報工作會議")
-    page.get_by_label("決定日期").fill("2026-10-20")
+    page.get_by_label(re.compile("^會議")).select_option(label=f"{MEETING}（{TODAY}）")
     page.get_by_label("部會計畫").first.select_option("農村再生（第二期/第三期實施計畫）")
     page.get_by_label("金額（千元）").first.fill("5000")
     page.get_by_label("年度").first.fill("2026")
@@ -159,7 +174,7 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
         page.goto(site.url)
         page.get_by_role("region", name="最新案例").get_by_role("link", name=TITLE).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(TITLE)
-        expect(page.get_by_role("main")).to_contain_text("第 12 次地方創生會報工作會議")
+        expect(page.get_by_role("main")).to_contain_text(f"{MEETING}（{TODAY}）")
 
 
 def test_wizard_without_javascript(browser: Browser, portal: Portal) -> None:
