@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from portal import snapshot
 from portal.db.models import Decision, Proposal, Township
-from portal.domain import brief
+from portal.domain import brief, funding
 from portal.domain.errors import DomainError
 from portal.domain.proposal import DNA_GROUPS
 from portal.domain.states import State
@@ -148,7 +148,8 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
         )
         for row in _rows(_part(content, "businesses").get("items"))
     ]
-    totals = brief.resource_totals([dict(row) for row in _rows(_part(content, "resources").get("lines"))])
+    lines = [dict(row) for row in _rows(_part(content, "resources").get("lines"))]
+    totals = brief.resource_totals(lines)
     township, county = proposal.lead_township, proposal.county
     return snapshot.Case(
         slug=slug_for(proposal),
@@ -177,7 +178,13 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
         ),
         businesses_summary=_narrative(_part(content, "businesses"), "summary"),
         businesses=tuple(businesses),
-        resources=snapshot.Resources(totals.by_source, totals.by_year, totals.total, totals.private_share),
+        resources=snapshot.Resources(
+            totals.by_source,
+            totals.by_year,
+            totals.total,
+            totals.private_share,
+            grid=funding.cells(lines, brief.SOURCES),
+        ),
         support=tuple(
             snapshot.Support(_text(row, "kind"), _text(row, "description"))
             for row in _rows(_part(content, "resources").get("support"))

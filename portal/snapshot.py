@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 
 import yaml
 
+from portal.domain import funding
 from portal.domain.brief import SOURCES, STRATEGIES
 from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
 
@@ -147,6 +148,14 @@ class Resources:
     by_year: dict[int, int]
     total: int
     private_share: float | None  # private ÷ total, 4 decimals; None when total is 0
+    # 經費需求及財源表: (kind "self" 自償 | "non" 非自償, source, year) → amount; None in
+    # files written before the grid was published.
+    grid: dict[tuple[str, str, int], int] | None = None
+
+    @property
+    def table(self) -> funding.Table | None:
+        """The grid with its row, column, 自償／非自償 and grand totals."""
+        return funding.table(self.grid) if self.grid is not None else None
 
 
 @dataclass(frozen=True)
@@ -266,7 +275,8 @@ def _front(case: Case) -> dict[str, Any]:
             "by_year": dict(case.resources.by_year),
             "total": case.resources.total,
             "private_share": case.resources.private_share,
-        },
+        }
+        | ({"grid": _grid_rows(case.resources.grid)} if case.resources.grid is not None else {}),
         "support": [plain(s) for s in case.support],
         "matched": [plain(m) for m in case.matched],
         "private_investment": case.private_investment,
@@ -514,6 +524,17 @@ def _blocks(reader: _Reader, body: str, first_line: int) -> list[_Block]:
     return blocks[1:]
 
 
+def _grid_rows(grid: dict[tuple[str, str, int], int]) -> list[dict[str, Any]]:
+    """The grid as written: one row per source and kind, its amounts by year."""
+    rows: dict[tuple[str, str], dict[int, int]] = {}
+    for (kind, source, year), amount in grid.items():
+        rows.setdefault((kind, source), {})[year] = amount
+    return [
+        {"source": source, "self_liquidating": kind == funding.SELF, "by_year": dict(sorted(by_year.items()))}
+        for (kind, source), by_year in rows.items()
+    ]
+
+
 class _Reader:
     """Checks one file's values; every failure names the file and the field."""
 
@@ -737,7 +758,10 @@ class _Reader:
         return found
 
     def resources(self, value: object) -> Resources:
-        row = self.fields(value, "resources", ("by_source", "by_year", "total", "private_share"))
+        keys: tuple[str, ...] = ("by_source", "by_year", "total", "private_share")
+        if isinstance(value, dict) and "grid" in value:  # added later: files without it still load
+            keys = (*keys, "grid")
+        row = self.fields(value, "resources", keys)
         by_source_raw = row["by_source"]
         if not isinstance(by_source_raw, dict):
             self.bad("resources.by_source", "必須是「經費來源代碼: 金額」的對應")
@@ -762,7 +786,40 @@ class _Reader:
         share = row["private_share"]
         if share != expected or isinstance(share, bool):
             self.bad("resources.private_share", f"必須是 {expected}（民間投資 ÷ total，四捨五入到小數 4 位）")
-        return Resources(by_source=by_source, by_year=by_year, total=total, private_share=expected)
+        grid = self.grid(row["grid"], by_source, by_year) if "grid" in row else None
+        return Resources(by_source=by_source, by_year=by_year, total=total, private_share=expected, grid=grid)
+
+    def grid(
+        self, value: object, by_source: dict[str, int], by_year: dict[int, int]
+    ) -> dict[tuple[str, str, int], int]:
+        """The funding grid's cells; they must add up to `by_source` and `by_year`."""
+        cells: dict[tuple[str, str, int], int] = {}
+        for n, item in enumerate(self.rows(value, "resources.grid")):
+            field = f"resources.grid[{n}]"
+            row = self.fields(item, field, ("source", "self_liquidating", "by_year"))
+            source = self.choice(row["source"], f"{field}.source", tuple(SOURCES), "經費來源代碼")
+            if not isinstance(row["self_liquidating"], bool):
+                self.bad(f"{field}.self_liquidating", "必須是 true（自償）或 false（非自償）")
+            kind = funding.SELF if row["self_liquidating"] else funding.NON_SELF
+            if not isinstance(row["by_year"], dict) or not row["by_year"]:
+                self.bad(f"{field}.by_year", "必須是「年度: 金額」的對應，至少一年")
+            if any(key[:2] == (kind, source) for key in cells):
+                self.bad(field, f"與前面的列重複（{source}，{funding.KINDS[kind]}）")
+            for year, amount in row["by_year"].items():
+                if not isinstance(year, int) or isinstance(year, bool) or not 1912 <= year <= 2100:
+                    self.fail(f"欄位「{field}.by_year」的「{year}」不是西元年度")
+                cells[kind, source, year] = self.integer(amount, f"{field}.by_year.{year}", least=1)
+        for source, amount in by_source.items():
+            summed = sum(a for (_, s, _), a in cells.items() if s == source)
+            if summed != amount:
+                self.bad("resources.grid", f"中「{source}」各格合計 {summed}，必須等於 by_source 的 {amount}")
+        for year, amount in by_year.items():
+            summed = sum(a for (_, _, y), a in cells.items() if y == year)
+            if summed != amount:
+                self.bad("resources.grid", f"中 {year} 年各格合計 {summed}，必須等於 by_year 的 {amount}")
+        if sum(cells.values()) != sum(by_source.values()):
+            self.bad("resources.grid", f"的總和必須等於 total {sum(by_source.values())}")
+        return cells
 
     def support(self, value: object) -> tuple[Support, ...]:
         found = []

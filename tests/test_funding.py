@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,11 +15,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from portal import snapshot
+from portal.config import PROJECT_ROOT
 from portal.db.models import Proposal
 from portal.domain import brief, funding
 from portal.domain.roles import Role
+from portal.showcase import create_showcase_app
 from tests.conftest import DAREN, PULI, Auth, Factory
 from tests.documents import complete_document
+from tests.test_publish import write_sample
 
 EXAMPLE = Path(__file__).parent / "data" / "funding-table-example.csv"
 
@@ -331,4 +336,103 @@ def test_resources_step_refuses_a_year_outside_the_period_next_to_the_field(
     assert ('<option value="hualien_taitung">花東基金</option>' in offered, refused.status_code) == (True, 400)
     assert field_errors(page) == [
         ("lines-0-year", "年度須在提案期程 2026（115年）至 2028（117年）之間（依創生事業的起訖年月）")
+    ]
+
+
+# ── published files, the showcase and the open data ──────────────────────────────
+
+SAMPLE_GRID = {("non", "central", 2026): 8000, ("self", "private", 2027): 6000}
+
+
+def test_published_file_carries_the_grid_and_reads_it_back(tmp_path: Path) -> None:
+    text = write_sample(tmp_path).read_text(encoding="utf-8")
+
+    case = snapshot.parse(text, "2026/puli-township-7.md")
+
+    assert "\n  grid:\n  - source: central\n    self_liquidating: false\n    by_year:\n      2026: 8000\n" in text
+    assert (case.resources.grid, case.resources.table) == (SAMPLE_GRID, brief.funding_table(GRID_LINES))
+
+
+GRID_LINES = [line("central", 2026, 8000), line("private", 2027, 6000, self_liquidating=True)]
+
+
+def test_file_written_before_the_grid_still_loads(tmp_path: Path) -> None:
+    text = write_sample(tmp_path).read_text(encoding="utf-8")
+    older = re.sub(r"\n  grid:\n(?:  [- ] .*\n)+", "\n", text)
+
+    case = snapshot.parse(older, "2026/puli-township-7.md")
+
+    assert ("grid:" in older, case.resources.grid, case.resources.table) == (False, None, None)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "      2026: 8000\n",
+            "      2026: 7000\n",
+            "欄位「resources.grid」中「central」各格合計 7000，必須等於 by_source 的 8000",
+        ),
+        (
+            "      2027: 6000\n",
+            "      2028: 6000\n",
+            "欄位「resources.grid」中 2027 年各格合計 0，必須等於 by_year 的 6000",
+        ),
+        (
+            "    self_liquidating: true\n",
+            "    self_liquidating: 1\n",
+            "欄位「resources.grid[1].self_liquidating」必須是 true（自償）或 false（非自償）",
+        ),
+        (
+            "  - source: private\n",
+            "  - source: bank\n",
+            "欄位「resources.grid[1].source」的「bank」不是已知的經費來源代碼",
+        ),
+    ],
+)
+def test_published_grid_that_does_not_add_up_is_refused_naming_the_field(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = write_sample(tmp_path).read_text(encoding="utf-8")
+    assert old in text
+
+    with pytest.raises(snapshot.SnapshotError) as error:
+        snapshot.parse(text.replace(old, new), "2026/puli-township-7.md")
+
+    assert message in str(error.value)
+
+
+def test_showcase_case_page_and_open_data_show_the_grid(tmp_path: Path) -> None:
+    write_sample(tmp_path)
+    older = tmp_path / "proposals" / "2026" / "older-township-8.md"
+    shutil.copy(tmp_path / "proposals" / "2026" / "puli-township-7.md", older)
+    older.write_text(
+        re.sub(r"\n  grid:\n(?:  [- ] .*\n)+", "\n", older.read_text(encoding="utf-8")).replace(
+            "slug: puli-township-7", "slug: older-township-8"
+        ),
+        encoding="utf-8",
+    )
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content)
+    client = create_showcase_app(
+        {"CONTENT_DIR": str(content), "PROPOSALS_DIR": str(tmp_path / "proposals")}
+    ).test_client()
+
+    page = client.get("/cases/puli-township-7/").get_data(as_text=True)
+    older_page = client.get("/cases/older-township-8/").get_data(as_text=True)
+    records = {r["slug"]: r for r in client.get("/data/cases.json").get_json()["cases"]}
+
+    assert funding_rows(page) == [
+        ["自償性", "經費來源", "115年 2026", "116年 2027", "合計"],
+        ["非自償", "中央部會計畫", "8,000", "0", "8,000"],
+        ["非自償小計", "8,000", "0", "8,000"],
+        ["自償", "民間投資", "0", "6,000", "6,000"],
+        ["自償小計", "0", "6,000", "6,000"],
+        ["總計", "8,000", "6,000", "14,000"],
+    ]
+    assert "funding-table" not in older_page
+    funding_columns = ("non_self_liquidating_total", "self_liquidating_total", "funding_grid")
+    assert [tuple(records[slug][key] for key in funding_columns) for slug in sorted(records)] == [
+        (None, None, None),
+        (8000, 6000, "central:non:2026=8000;private:self:2027=6000"),
     ]

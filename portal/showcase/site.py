@@ -19,12 +19,12 @@ from werkzeug.wrappers import Response
 from portal import text
 from portal.domain import spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
-from portal.domain.funding import roc_label
+from portal.domain.funding import NON_SELF, SELF, roc_label
 from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
-from portal.snapshot import FrontMatterCache
+from portal.snapshot import FrontMatterCache, Resources
 
 bp = Blueprint("site", __name__)
 
@@ -371,6 +371,13 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ("strategies", "對應策略（五支箭）代碼，以分號分隔"),
     ("budget_total", "經費需求合計（新臺幣千元）"),
     ("private_share", "經費需求中民間投資的比例（0 到 1）"),
+    ("non_self_liquidating_total", "經費需求中非自償的合計（千元）；沒有經費需求及財源表的較早案例為空白"),
+    ("self_liquidating_total", "經費需求中自償的合計（千元）；同上"),
+    (
+        "funding_grid",
+        "經費需求及財源表的每一格，寫成「來源代碼:non 或 self:西元年度=金額（千元）」，以分號分隔，"
+        "例如 county:non:2021=891；non 為非自償、self 為自償，來源代碼同案例檔的 resources.by_source",
+    ),
     ("matched_total", "核定時媒合的部會計畫金額合計（千元）"),
     ("private_investment", "核定時民間承諾投資（千元）"),
     ("decision_meeting", "核定的會議"),
@@ -403,6 +410,7 @@ def records() -> list[dict[str, Any]]:
                 "strategies": ";".join(c.strategies),
                 "budget_total": c.resources.total,
                 "private_share": c.resources.private_share,
+                **_funding_record(c.resources),
                 "matched_total": sum(m.amount for m in c.matched),
                 "private_investment": c.private_investment,
                 "decision_meeting": c.decision.meeting,
@@ -413,6 +421,19 @@ def records() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _funding_record(resources: Resources) -> dict[str, Any]:
+    """The funding grid's open-data columns; empty for files written before the grid."""
+    table = resources.table
+    if table is None or resources.grid is None:
+        return {"non_self_liquidating_total": None, "self_liquidating_total": None, "funding_grid": None}
+    kinds = {sub.kind: sub.total for sub in table.subtotals}
+    return {
+        "non_self_liquidating_total": kinds[NON_SELF],
+        "self_liquidating_total": kinds[SELF],
+        "funding_grid": ";".join(f"{s}:{k}:{y}={a}" for (k, s, y), a in resources.grid.items()),
+    }
 
 
 @bp.route("/data/")

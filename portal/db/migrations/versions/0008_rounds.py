@@ -103,9 +103,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     # On SQLite this copies the proposal table (a column in a foreign key cannot be
     # dropped in place), which works only while no other rows point to proposals.
+    op.drop_index(op.f("ix_proposal_round_id"), table_name="proposal")
     with op.batch_alter_table("proposal", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("fk_proposal_round_id_round"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_proposal_round_id"))
+        if op.get_bind().dialect.name != "sqlite":
+            # SQLite does not report the name of a constraint added with the column;
+            # copying the table without the column leaves the constraint out anyway.
+            batch_op.drop_constraint(batch_op.f("fk_proposal_round_id_round"), type_="foreignkey")
         batch_op.drop_column("round_id")
     op.drop_table("round_reminder")
     op.drop_table("round")
