@@ -36,6 +36,10 @@ def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audienc
     return list(found.values())
 
 
+# What a partner county of a cross-county plan is asked to do when the plan reaches it.
+PARTNER_NOTE = "貴縣市有鄉鎮市區參與這件跨縣市提案：請到提案頁面按「同意參與」，主提案縣市才能轉送國發會。"
+
+
 def queue_transition(
     session: Session, proposal: Proposal, transition: Transition, actor: User, reason: str
 ) -> list[OutboxMessage]:
@@ -48,13 +52,14 @@ def queue_transition(
     ]
     if reason.strip():
         lines.append(f"說明：{reason.strip()}")
+    partners = proposal.partner_county_codes if Audience.PARTNERS in transition.notify else set()
     messages = [
         OutboxMessage(
             recipient_id=user.id,
             event=transition.action.value,
             proposal_id=proposal.id,
             subject=subject,
-            body="\n".join(lines),
+            body="\n".join(lines + ([PARTNER_NOTE] if user.county_code in partners else [])),
         )
         for user in recipients(session, proposal, transition.notify)
         if user.id != actor.id

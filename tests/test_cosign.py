@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import cosign, listing, operations
+from portal import cosign, listing, notifications, operations
 from portal.db.models import AuditEvent, CoSignature, OutboxMessage, Proposal, User
 from portal.domain import cosign as rules
 from portal.domain import permissions as perm
@@ -100,14 +100,22 @@ def test_every_county_involved_sees_the_submitted_plan_and_sql_agrees(plan: Plan
     assert seen == {NANTOU: {plan.proposal.id}, TAICHUNG: {plan.proposal.id}, TAITUNG: set()}
 
 
-def test_submitting_tells_the_partner_county(plan: Plan, session: Session) -> None:
-    told = session.scalars(
-        select(OutboxMessage.event).where(
-            OutboxMessage.recipient_id == plan.partner.id, OutboxMessage.proposal_id == plan.proposal.id
-        )
+def test_submitting_tells_the_partner_county_what_to_do(plan: Plan, session: Session) -> None:
+    told = session.execute(
+        select(OutboxMessage.recipient_id, OutboxMessage.event, OutboxMessage.body)
+        .where(OutboxMessage.proposal_id == plan.proposal.id)
+        .order_by(OutboxMessage.recipient_id)
     )
 
-    assert list(told) == ["submit"]
+    lines = [
+        "提案：埔里和平山城共好計畫（南投縣埔里鎮）",
+        f"動作：送出提案，由 {plan.township.name}（鄉鎮市區公所承辦人）執行",
+        "目前狀態：已送出（待縣市審閱）",
+    ]
+    assert [tuple(row) for row in told] == [
+        (plan.lead_county.id, "submit", "\n".join(lines)),
+        (plan.partner.id, "submit", "\n".join([*lines, notifications.PARTNER_NOTE])),
+    ]
 
 
 def test_forward_is_refused_naming_the_counties_still_missing(plan: Plan, session: Session) -> None:
