@@ -32,9 +32,9 @@ from bleach._vendor import html5lib  # type: ignore[attr-defined]
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import db, snapshot
+from portal import db, publish, snapshot
 from portal.config import PROJECT_ROOT
-from portal.db.models import Proposal
+from portal.db.models import Meeting, Proposal
 from portal.domain.roles import Role
 from portal.rebuild import showcase_config
 from portal.showcase import create_showcase_app
@@ -521,6 +521,16 @@ def move(person: Person, pid: int, action: str, reason: str = "") -> None:
     succeeded(person)
 
 
+def legacy_meeting(app: Flask, name: str) -> int:
+    """A meeting from before meetings were records: migration 0009 named it with the text
+    once typed beside each decision, so its name (and note) may hold anything typed."""
+    with db.database(app).session() as session:
+        meeting = Meeting(kind="working", number=None, held_on=publish.today(), name=name.strip(), note=name)
+        session.add(meeting)
+        session.commit()
+        return meeting.id
+
+
 def approve_and_publish(case: Case, people: dict[str, Person], reviewer_id: int) -> None:
     """Submit, forward, assign, score, decide and publish through the forms, reading the
     pages of each person on the way."""
@@ -554,19 +564,20 @@ def approve_and_publish(case: Case, people: dict[str, Person], reviewer_id: int)
     )
     succeeded(reviewer)
     case.pages["reviewer:scored"] = reviewer.get(f"/review/{pid}")
+    meeting_id = legacy_meeting(admin.client.application, review_text["meeting"])
     case.pages["admin:decide"] = admin.get(f"/review/decide/{pid}")
     admin.post(
         f"/review/decide/{pid}",
         {
             "outcome": "approve",
             "reasons": review_text["reasons"],
-            "meeting": review_text["meeting"],
-            "decided_on": "2026-10-20",
+            "meeting": str(meeting_id),
             "private_investment": "0",
             **{f"resources-{i}-programme": "" for i in range(3)},
         },
     )
     succeeded(admin)
+    case.pages["admin:meeting"] = admin.get(f"/admin/meetings/{meeting_id}")
     case.pages["admin:detail"] = admin.get(f"/proposals/{pid}")
     case.pages["township:decided"] = township.get(f"/proposals/{pid}")
     case.pages["county:decided"] = county.get(f"/proposals/{pid}")
