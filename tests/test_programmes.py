@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import copy
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from portal import matching, operations
+from portal.db import make_engine, migrate
 from portal.db.models import MatchOffer, Programme, Proposal, User
 from portal.domain.errors import DomainError
 from portal.domain.programmes import Validity, refusal
@@ -23,7 +25,7 @@ from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from portal.reference import read_csv
 from portal.reference.store import programme_offer
-from tests.conftest import PULI, Auth, Factory
+from tests.conftest import PULI, Auth, Factory, empty_database_url
 from tests.test_matching import SBIR, Matching
 from tests.test_review import Round, decision_form, world  # noqa: F401 (world is a fixture)
 from tests.test_wizard import Tab, field_errors, read_form, section_path
@@ -325,3 +327,46 @@ def test_ministry_cannot_offer_an_ended_programme_or_a_year_outside_its_run(
     )
     assert (SBIR in offered, LOCAL in offered) == (False, True)
     assert session.scalars(select(MatchOffer)).all() == []
+
+
+# --- the migration of an existing database --------------------------------------------------------------
+
+
+def test_migration_retires_the_two_rows_and_gives_shipped_rows_their_years(tmp_path: Path) -> None:
+    # Arrange: the programme table as shipped before validity years, with the two rows
+    # that fund nothing and one an admin added.
+    engine = make_engine(empty_database_url(tmp_path))
+    migrate.upgrade(engine, "0009")
+    rows = [
+        ("國家發展委員會", "地方創生國家戰略計畫", True),
+        ("國家發展委員會", "行政院地方創生會報 工作會議（審查/核定地方創生計畫）", True),
+        ("行政院科技會報/經濟部等", SMART, True),
+        ("行政院農業委員會（現農業部）", RURAL, True),
+        ("某部", "自訂計畫", False),
+    ]
+    with engine.begin() as connection:
+        for ministry, name, seeded in rows:
+            connection.execute(
+                text(
+                    "INSERT INTO programme (ministry, name, notes, active, seed_key, lock_version)"
+                    " VALUES (:ministry, :name, '', :active, :key, 1)"
+                ),
+                {"ministry": ministry, "name": name, "active": True, "key": f"{ministry}｜{name}" if seeded else None},
+            )
+
+    # Act
+    migrate.upgrade(engine)
+
+    # Assert
+    with engine.connect() as connection:
+        after = connection.execute(
+            text("SELECT name, active, valid_from, valid_to, validity_source <> '' FROM programme ORDER BY id")
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in after] == [
+        ("地方創生國家戰略計畫", False, None, None, False),
+        ("行政院地方創生會報 工作會議（審查/核定地方創生計畫）", False, None, None, False),
+        (SMART, True, 2018, 2020, True),
+        (RURAL, True, None, None, True),
+        ("自訂計畫", True, None, None, False),
+    ]
