@@ -436,3 +436,21 @@ def test_showcase_case_page_and_open_data_show_the_grid(tmp_path: Path) -> None:
         (None, None, None),
         (8000, 6000, "central:non:2026=8000;private:self:2027=6000"),
     ]
+
+
+@pytest.mark.parametrize("page", ["", "/brief"], ids=["proposal-page", "brief"])
+def test_proposal_page_and_brief_show_the_funding_table_with_roc_years(
+    client: FlaskClient, auth: Auth, make: Factory, page: str
+) -> None:
+    proposal = draft_in(make, auth, PULI, "2026-01", "2028-06")
+
+    shown = client.get(f"/proposals/{proposal.id}{page}").get_data(as_text=True)
+
+    assert funding_rows(shown) == [
+        ["自償性", "經費來源", "115年 2026", "116年 2027", "合計"],
+        ["非自償", "中央部會計畫", "8,000", "0", "8,000"],
+        ["非自償小計", "8,000", "0", "8,000"],
+        ["自償", "民間投資", "0", "6,000", "6,000"],
+        ["自償小計", "0", "6,000", "6,000"],
+        ["總計", "8,000", "6,000", "14,000"],
+    ]

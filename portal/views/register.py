@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["roc"] = funding.roc_label
     app.jinja_env.filters["with_roc"] = funding.both_years
     app.jinja_env.globals["funding_table_of"] = brief.funding_table
+    app.jinja_env.globals["funding_sources"] = brief.SOURCES
     app.jinja_env.globals["action_label"] = lambda action: labels.get(action, action)
     app.jinja_env.globals["state_label"] = lambda state: State(state).label
     app.jinja_env.globals["transition_of"] = lambda action: TRANSITIONS[Action(action)]
