@@ -24,8 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal import accounts, operations, review
+from portal import accounts, meetings, operations, publish, review
 from portal.db.models import Programme, Proposal, User
+from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
@@ -154,6 +155,11 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("rounds.new", "/admin/rounds/new", "POST"): ("/admin/rounds/new", ADMIN_ONLY),
     ("rounds.edit", "/admin/rounds/<int:round_id>", "GET"): ("/admin/rounds/1", ADMIN_ONLY),
     ("rounds.edit", "/admin/rounds/<int:round_id>", "POST"): ("/admin/rounds/1", ADMIN_ONLY),
+    # 會報 meetings: the world's one meeting is the database's first (id 1).
+    ("meetings.index", "/admin/meetings/", "GET"): ("/admin/meetings/", ADMIN_ONLY),
+    ("meetings.index", "/admin/meetings/", "POST"): ("/admin/meetings/", ADMIN_ONLY),
+    ("meetings.show", "/admin/meetings/<int:meeting_id>", "GET"): ("/admin/meetings/1", ADMIN_ONLY),
+    ("meetings.show", "/admin/meetings/<int:meeting_id>", "POST"): ("/admin/meetings/1", ADMIN_ONLY),
     ("admin.reference", "/admin/reference", "GET"): ("/admin/reference", ADMIN_ONLY),
     ("admin.programme", "/admin/programmes/<int:programme_id>", "GET"): ("/admin/programmes/{programme}", ADMIN_ONLY),
     ("admin.programme", "/admin/programmes/<int:programme_id>", "POST"): (
@@ -234,6 +240,7 @@ def world(app: Flask, make: Factory, session: Session) -> World:
     )
     draft = make.proposal(people["township"], title="埔里草稿")
     make.round()
+    meetings.create_meeting(session, admin, kind=MeetingKind.COUNCIL, number=1, held_on=publish.today())
     session.commit()
     programme = session.scalar(select(Programme.id).order_by(Programme.id).limit(1))
     assert programme is not None

@@ -193,6 +193,8 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "review.assigned": [("/review/", "reviewer", 200)],
         "review.score": [(f"/review/{in_review}", "reviewer", 200)],
         "review.decide": [(f"/review/decide/{in_review}", "admin", 200)],
+        "meetings.index": [("/admin/meetings/", "admin", 200)],
+        "meetings.show": [(f"/admin/meetings/{w.round.meeting.id}", "admin", 200)],
         "review.manage": [("/review/manage", "admin", 200)],
         "review.assign": [(f"/review/manage/{in_review}/assign", "admin", 200)],
         "review.ranking": [("/review/ranking?cycle=2026", "admin", 200)],
