@@ -233,26 +233,24 @@ def pending_offers(session: Session, proposal: Proposal) -> list[MatchOffer]:
 def confirm(session: Session, decision: Decision, offer_ids: Sequence[int]) -> list[str]:
     """Put the chosen offers into an approval's matched resources.
 
-    Returns the duplicate-subsidy warnings for what was confirmed."""
-    if not offer_ids:
-        return []
-    if decision.outcome != Action.APPROVE.value:
-        raise DomainError("只有核定的提案才能納入部會提議的媒合計畫。")
+    Returns the duplicate-subsidy warnings for every matched resource of the decision,
+    whether the NDC typed it in or confirmed it from an offer."""
     proposal = session.get(Proposal, decision.proposal_id)
     assert proposal is not None
-    pending = {o.id: o for o in pending_offers(session, proposal)}
-    if any(i not in pending for i in offer_ids):
-        raise DomainError("部會的媒合提議已被確認過或不屬於這件提案，請重新整理頁面。")
-    warnings = []
-    for offer_id in dict.fromkeys(offer_ids):
-        chosen = pending[offer_id]
-        programme = chosen.programme
-        decision.resources.append(
-            MatchedResource(
-                programme=programme.name, ministry=programme.ministry, amount=chosen.amount, year=chosen.year
+    if offer_ids:
+        if decision.outcome != Action.APPROVE.value:
+            raise DomainError("只有核定的提案才能納入部會提議的媒合計畫。")
+        pending = {o.id: o for o in pending_offers(session, proposal)}
+        if any(i not in pending for i in offer_ids):
+            raise DomainError("部會的媒合提議已被確認過或不屬於這件提案，請重新整理頁面。")
+        for offer_id in dict.fromkeys(offer_ids):
+            chosen = pending[offer_id]
+            programme = chosen.programme
+            decision.resources.append(
+                MatchedResource(
+                    programme=programme.name, ministry=programme.ministry, amount=chosen.amount, year=chosen.year
+                )
             )
-        )
-        chosen.decision_id = decision.id
-        warnings += duplicate_warnings(session, proposal, programme.name, chosen.year)
-    session.flush()
-    return warnings
+            chosen.decision_id = decision.id
+        session.flush()
+    return [w for r in decision.resources for w in duplicate_warnings(session, proposal, r.programme, r.year)]

@@ -67,6 +67,7 @@ OTHER_ACTIONS = {
     "review": "送出評分",
     "meeting_add": "登錄會報會議",
     "agenda_add": "列入會議議程",
+    "match_offer": "部會提議媒合計畫",
     "showcase_rebuild": "重新產生展示網站",
     "guards_lifted": "結構變更暫時解除紀錄防護",
     "cosign": "同意參與（跨縣市）",

@@ -398,3 +398,23 @@ def test_approved_cases_stay_readable_but_take_no_new_offers(world: Matching, se
 
     assert "這件提案已做成決定，不再接受新的媒合提議。" in page
     assert 'name="programme"' not in page
+
+
+def test_ndc_typing_a_programme_already_matched_to_a_shared_township_is_warned_after_deciding(
+    world: Matching, session: Session
+) -> None:
+    earlier = approve_with(world, "埔里先前核定案", SBIR, 2027, [])
+    proposal = world.screened("國姓參與的埔里第二案", participating=[GUOXING])
+    typed = {"resources-0-programme": SBIR, "resources-0-amount": "500", "resources-0-year": "2027"}
+
+    page = world.decide(proposal, decision_form(**typed))
+
+    assert flashes(page) == [
+        ("success", "已記錄決定：核定。"),
+        (
+            "warning",
+            f"可能重複補助：「{SBIR}」2027 年已媒合給第 {earlier.id} 號提案「埔里先前核定案」"
+            "（南投縣埔里鎮，2,000 千元），兩案有相同的鄉鎮市區。請確認不是同一事業重複申請。",
+        ),
+    ]
+    assert world.fresh(proposal).status == State.APPROVED
