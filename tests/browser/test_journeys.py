@@ -177,6 +177,69 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
         expect(page.get_by_role("main")).to_contain_text(f"{MEETING}（{TODAY}）")
 
 
+# --- a cross-county plan ----------------------------------------------------------------------
+
+CROSS_TITLE = "埔里古坑山城茶路區域計畫"
+PARTNER_COUNTY = "county-10009@demo.example.org"  # 雲林縣, whose 古坑鄉 borders 南投縣
+
+
+def write_cross_county_plan(page: Page, base: str) -> None:
+    """埔里鎮 writes a regional plan with 國姓鄉 (南投縣) and 古坑鄉 (雲林縣) and submits it."""
+    login(page, base, TOWNSHIP)
+    people.start_proposal(page, base, CROSS_TITLE)
+    people.open_task(page, "基本資料")
+    page.get_by_label("區域型").check()
+    page.get_by_label("合作鄉鎮市區").select_option(["10008100", "10009070"])
+    people.fill_basics(page)
+    people.fill_dna(page)
+    people.fill_stakeholders(page)
+    page.get_by_role("navigation", name="提案各節").get_by_role("link", name="形成共識願景過程").click()
+    people.fill_consensus(page)
+    people.fill_businesses(page)
+    people.fill_resources(page)
+    people.fill_kpis(page)
+    people.submit_proposal(page)
+    page.get_by_role("link", name="一頁式簡報").click()
+    expect(page.get_by_role("article")).to_contain_text("（合作：國姓鄉、雲林縣古坑鄉）・跨縣市：南投縣、雲林縣")
+    logout(page)
+
+
+def test_cross_county_plan_is_co_signed_before_the_lead_county_forwards(
+    page: Page, portal: Portal, dialogs: Dialogs
+) -> None:
+    base = portal.url
+    write_cross_county_plan(page, base)
+    cosign = page.get_by_role("region", name="跨縣市合作：同意參與")
+
+    # The lead county cannot forward yet: 雲林縣 has not agreed.
+    login(page, base, COUNTY)
+    people.open_proposal(page, base, CROSS_TITLE)
+    expect(cosign.get_by_role("listitem")).to_have_text(["雲林縣：尚未同意"])
+    page.get_by_role("button", name="轉送國發會").click()
+    assert flash(page) == "還需要雲林縣同意參與，才能轉送國發會。請聯繫尚未同意的縣市政府。"
+    expect(page.locator(".meta .badge")).to_have_text("已送出（待縣市審閱）")
+    logout(page)
+
+    # 雲林縣 finds the case in its own list and agrees to take part.
+    login(page, base, PARTNER_COUNTY)
+    people.open_proposal(page, base, CROSS_TITLE)
+    cosign.get_by_role("button", name="同意參與").click()
+    assert flash(page) == "已同意參與這件跨縣市提案。"
+    expect(cosign.get_by_role("listitem")).to_contain_text(["雲林縣：已同意參與（雲林縣政府承辦人，"])
+    screenshot(page, "desktop-cosigned")
+    logout(page)
+
+    # Now the lead county forwards it.
+    login(page, base, COUNTY)
+    people.open_proposal(page, base, CROSS_TITLE)
+    page.get_by_role("button", name="轉送國發會").click()
+    assert flash(page) == "已完成「轉送國發會」，提案目前為「縣市已轉送國發會」。"
+    logout(page)
+    assert dialogs.messages[-2:] == ["確定代表貴縣市同意參與這件提案嗎？", "確定要「轉送國發會」嗎？"]
+    # From here the plan goes on like any forwarded case (assignment, scoring, ministry
+    # matching, a meeting's decision): extend this journey with those steps.
+
+
 def test_wizard_without_javascript(browser: Browser, portal: Portal) -> None:
     """Every step of writing and submitting works with JavaScript off: rows are added by
     the server, and submitting needs no confirmation dialog."""
