@@ -75,6 +75,7 @@ OTHER_ACTIONS = {
     "round_add": "新增梯次",
     "round_edit": "修改梯次",
     "round_reopen": "重新開放梯次",
+    "round_move": "改投梯次",
 }
 
 

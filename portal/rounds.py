@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from portal import db, notifications, operations
 from portal.cli_error import CliError
-from portal.db.models import OutboxMessage, Proposal, Round, RoundReminder, User
+from portal.db.models import OutboxMessage, Proposal, Round, RoundReminder, User, utcnow
+from portal.domain import permissions as perm
 from portal.domain import rounds as rules
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.states import State
 from portal.domain.workflow import Audience
 
@@ -96,6 +97,23 @@ def update_round(session: Session, actor: User, item: Round, name: str, dates: r
     change = f"原為：{_describe(before_name, before)}。改為：{_describe(name, dates)}"
     operations.audit(session, actor, action, reason=change)
     return action
+
+
+def move_to_round(session: Session, proposal: Proposal, actor: User, item: Round, on: date) -> None:
+    """File a draft never submitted under another round open on `on` (a draft started
+    late in one round can be finished in the next); its cycle follows. Audited."""
+    if not perm.can_edit(actor, proposal):
+        raise PermissionDenied("這件提案目前不能修改（只有草稿可以修改）。")
+    if proposal.revision_count:
+        raise DomainError("這件提案已經送出過，不能改投其他梯次。")
+    if not item.dates.is_open(on):
+        raise DomainError(f"「{item.name}」目前不開放送件，請選擇開放中的梯次。")
+    before = proposal.round.name if proposal.round else f"{proposal.cycle} 梯次"
+    with operations.refuse_stale():
+        proposal.round, proposal.cycle = item, item.cycle
+        proposal.updated_at = utcnow()
+        session.flush()
+    operations.audit(session, actor, "round_move", proposal=proposal, reason=f"由「{before}」改投「{item.name}」")
 
 
 def _columns(dates: rules.RoundDates) -> dict[str, date]:

@@ -118,6 +118,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ),
     ("wizard.check", "/proposals/<int:proposal_id>/check", "GET"): ("/proposals/{draft}/check", DRAFT_AUTHORS),
     ("wizard.submit", "/proposals/<int:proposal_id>/submit", "POST"): ("/proposals/{draft}/submit", DRAFT_AUTHORS),
+    ("wizard.change_round", "/proposals/<int:proposal_id>/round", "POST"): ("/proposals/{draft}/round", DRAFT_AUTHORS),
     ("wizard.one_page", "/proposals/<int:proposal_id>/brief", "GET"): ("/proposals/{case}/brief", CASE_READERS),
     ("wizard.one_page", "/proposals/<int:proposal_id>/revisions/<int:number>/brief", "GET"): (
         "/proposals/{case}/revisions/1/brief",

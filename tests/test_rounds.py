@@ -16,6 +16,7 @@ from portal import operations, rounds
 from portal.db import make_engine, migrate
 from portal.db.models import AuditEvent, OutboxMessage, Proposal, Round, RoundReminder, User
 from portal.domain import rounds as rules
+from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from tests.conftest import NANTOU, PULI, Auth, Factory, empty_database_url
@@ -477,3 +478,47 @@ BEFORE_ROUNDS = [
     ),
     ("INSERT INTO proposal_township (proposal_id, township_code) VALUES (2, '10008100')", [{}]),
 ]
+
+
+# --- filing a draft under another round --------------------------------------------------
+
+
+def test_draft_of_closed_round_moves_to_open_round_then_submits(make: Factory, auth: Auth, session: Session) -> None:
+    closed = make.round("115年度第1梯次", opened=-90, closes=-1, forwarding=5, report=60)
+    current = make.round("115年度第2梯次", opened=0, closes=20, forwarding=30, report=90)
+    township = make.user(Role.TOWNSHIP, township=PULI)
+    proposal = in_round(session, make.proposal(township), closed)
+    auth.login(township.email)
+
+    overview = auth.client.get(f"/proposals/{proposal.id}/edit").get_data(as_text=True)
+    offered = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', overview)
+    moved = auth.client.post(
+        f"/proposals/{proposal.id}/round", data={"round": str(current.id), "csrf_token": auth.csrf("/")}
+    )
+    session.expire_all()
+    operations.apply_transition(session, proposal, Action.SUBMIT, township)
+
+    closes = rules.slash(today() + timedelta(days=20))
+    assert offered == [(str(current.id), f"115年度第2梯次（送出期限 {closes}（尚餘 20 天））")]
+    assert flashes(auth.client.get(moved.location).get_data(as_text=True)) == ["已改投「115年度第2梯次」。"]
+    assert (proposal.round_id, proposal.cycle, proposal.status) == (current.id, current.cycle, "submitted")
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "round_move")).one()
+    assert (event.proposal_id, event.reason) == (proposal.id, "由「115年度第1梯次」改投「115年度第2梯次」")
+
+
+def test_draft_cannot_move_to_closed_round_or_after_submission(make: Factory, session: Session) -> None:
+    closed = make.round("115年度第1梯次", opened=-90, closes=-1, forwarding=5, report=60)
+    current = make.round("115年度第2梯次", opened=0, closes=20, forwarding=30, report=90)
+    township = make.user(Role.TOWNSHIP, township=PULI)
+    proposal = in_round(session, make.proposal(township), current)
+
+    with pytest.raises(DomainError) as to_closed:
+        rounds.move_to_round(session, proposal, township, closed, today())
+    operations.apply_transition(session, proposal, Action.SUBMIT, township)
+    operations.apply_transition(session, proposal, Action.RETURN, make.user(Role.COUNTY, county=NANTOU), "補件")
+    operations.apply_transition(session, proposal, Action.REVISE, township)
+    with pytest.raises(DomainError) as submitted_once:
+        rounds.move_to_round(session, proposal, township, current, today())
+
+    assert str(to_closed.value) == "「115年度第1梯次」目前不開放送件，請選擇開放中的梯次。"
+    assert str(submitted_once.value) == "這件提案已經送出過，不能改投其他梯次。"

@@ -109,7 +109,18 @@ def overview(proposal_id: int) -> str:
     proposal = editable(proposal_id)
     rows = overview_rows(proposal)
     done = sum(1 for r in rows if r["progress"] == brief.Progress.DONE)
-    return render_template("wizard/overview.html", proposal=proposal, rows=rows, done=done)
+    return render_template(
+        "wizard/overview.html", proposal=proposal, rows=rows, done=done, round_form=_other_rounds(proposal)
+    )
+
+
+def _other_rounds(proposal: Proposal) -> NewProposalForm | None:
+    """The form to file a never-submitted draft under another open round, if there is one."""
+    form = NewProposalForm(formdata=None)
+    _offer_rounds(form)
+    form.round.choices = [c for c in form.round.choices if c.value != str(proposal.round_id)]
+    form.round.data = None
+    return form if form.round.choices and not proposal.revision_count else None
 
 
 def _button() -> tuple[str, str]:
@@ -367,6 +378,29 @@ def new() -> str | Response:
             flash("已建立草稿，可以依任何順序填寫各節，每一節都會立即儲存。", "success")
             return redirect(url_for(".overview", proposal_id=proposal.id))
     return render_template("wizard/new.html", form=form, open_now=open_now)
+
+
+@bp.route("/<int:proposal_id>/round", methods=["POST"])
+@login_required
+def change_round(proposal_id: int) -> Response:
+    """File a draft never submitted under another open round."""
+    proposal = editable(proposal_id)
+    form = NewProposalForm()
+    open_now = _offer_rounds(form)
+    back = redirect(url_for(".overview", proposal_id=proposal.id))
+    if not form.csrf_token.validate(form) or form.round.data not in open_now:
+        flash("請選擇一個開放中的梯次，這次沒有變更。", "error")
+        return back
+    dbs = db.session()
+    try:
+        rounds.move_to_round(dbs, proposal, current_user, open_now[form.round.data], operations.taiwan_today())
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return back
+    dbs.commit()
+    flash(f"已改投「{open_now[form.round.data].name}」。", "success")
+    return back
 
 
 def _offer_rounds(form: NewProposalForm) -> dict[str, Round]:
