@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from portal import operations, rounds
+from portal.config import ConfigError, resolve
 from portal.db import make_engine, migrate
 from portal.db.models import AuditEvent, OutboxMessage, Proposal, Round, RoundReminder, User
 from portal.domain import rounds as rules
@@ -522,3 +523,13 @@ def test_draft_cannot_move_to_closed_round_or_after_submission(make: Factory, se
 
     assert str(to_closed.value) == "「115年度第1梯次」目前不開放送件，請選擇開放中的梯次。"
     assert str(submitted_once.value) == "這件提案已經送出過，不能改投其他梯次。"
+
+
+def test_reminder_days_setting_checked_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        resolve(tmp_path, {"ENV": "testing"}, {"PORTAL_ROUND_REMINDER_DAYS": "7,一"})
+
+    assert (
+        str(refused.value)
+        == "PORTAL_ROUND_REMINDER_DAYS：提醒天數必須是 0 到 365 的整數，以逗號分隔（例如 7,1），目前有「一」"
+    )
