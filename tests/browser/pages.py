@@ -12,6 +12,7 @@ from portal import db, operations, wizard
 from portal.db.models import Programme, Proposal, Review, ReviewAssignment, User
 from portal.domain.proposal import ProposalType
 from portal.domain.states import State
+from portal.domain.workflow import Action
 from tests.browser.conftest import Portal, open_context
 from tests.browser.people import ADMIN, COUNTY, TOWNSHIP, login
 from tests.conftest import PULI
@@ -54,7 +55,20 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
             if content is not None:
                 draft.content = content
             drafts.append(draft)
+        # A cross-county plan waiting for 雲林縣 to agree: its page shows the co-sign form.
+        cross = operations.create_proposal(
+            session,
+            author,
+            cycle="2026",
+            proposal_type=ProposalType.REGIONAL,
+            lead_township_code=PULI,
+            title="無障礙檢查用跨縣市提案",
+            participating_codes=["10008100", "10009070"],
+        )
+        cross.content = complete_document()
+        operations.apply_transition(session, cross, Action.SUBMIT, author)
         session.commit()
+        cross_id = cross.id
         complete, empty = (d.id for d in drafts)
         in_review = one(
             select(Proposal.id).where(Proposal.status == State.IN_REVIEW, Proposal.lead_township_code == PULI)
@@ -80,6 +94,7 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         ("notifications", TOWNSHIP, "/notifications/"),
         ("home-county", COUNTY, "/"),
         ("detail-county", COUNTY, f"/proposals/{in_review}"),
+        ("detail-partner-county", "county-10009@demo.example.org", f"/proposals/{cross_id}"),
         ("review-assigned", to_score, "/review/"),
         ("review-score", to_score, f"/review/{in_review}"),
         ("review-scored", has_scored, f"/review/{in_review}"),
