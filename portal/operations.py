@@ -338,7 +338,8 @@ def _apply_basics(session: Session, proposal: Proposal, actor: User, basics: dic
 
 def _refuse_without_cosigners(session: Session, proposal: Proposal) -> None:
     """A cross-county plan is forwarded only once every partner county agreed to it."""
-    missing = sorted(proposal.partner_county_codes - proposal.cosigned_county_codes)
+    partners = proposal.partner_county_codes
+    missing = sorted(partners - proposal.cosigned_county_codes) if partners else []
     if missing:
         names = {
             code: name
