@@ -294,3 +294,13 @@ def test_brief_lists_the_counties_of_a_cross_county_plan(plan: Plan, client: Fla
     page = client.get(f"/proposals/{plan.proposal.id}/brief").get_data(as_text=True)
 
     assert "南投縣埔里鎮（合作：國姓鄉、臺中市和平區）・跨縣市：南投縣、臺中市・" in page
+
+
+def test_partner_county_list_marks_the_plan_as_another_countys(plan: Plan, client: FlaskClient, auth: Auth) -> None:
+    marked = {}
+    for user in (plan.partner, plan.lead_county):
+        auth.login(user.email)
+        marked[user.county_code] = "跨縣市・本縣市合作" in client.get("/").get_data(as_text=True)
+        auth.logout()
+
+    assert marked == {TAICHUNG: True, NANTOU: False}
