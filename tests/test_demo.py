@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import operations
+from portal import operations, snapshot
 from portal.db import models
 from portal.db.models import (
     AgendaItem,
@@ -246,3 +246,21 @@ def test_demo_matches_only_running_programmes_and_an_old_case_still_names_an_end
     named = [line["programme"] for line in kouhu.revisions[-1].content["resources"]["lines"]]
     assert "普及智慧城鄉生活應用計畫（智慧城鄉）" in named
     assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0  # the project ships no list
+
+
+def test_demo_chishang_case_publishes_its_funding_table_with_the_hualien_taitung_fund(app: Flask) -> None:
+    run_demo(app)
+
+    case = snapshot.load(Path(app.config["PROPOSALS_DIR"]) / "2026" / "chishang-rice-2026.md")
+
+    assert case.resources.grid == {
+        ("non", "central", 2026): 6300,
+        ("non", "central", 2027): 3000,
+        ("non", "township", 2026): 700,
+        ("non", "hualien_taitung", 2027): 1000,
+        ("self", "private", 2026): 5000,
+        ("self", "private", 2027): 4000,
+    }
+    assert case.resources.table is not None
+    assert [(s.kind, s.total) for s in case.resources.table.subtotals] == [("non", 11000), ("self", 9000)]
+
