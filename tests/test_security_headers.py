@@ -21,7 +21,7 @@ from portal.config import PROJECT_ROOT
 from portal.db.models import Programme, User
 from portal.domain.roles import Role
 from portal.security import CONTENT_SECURITY_POLICY
-from tests.conftest import PULI, Factory, make_app
+from tests.conftest import PASSWORD_HASH, PULI, Factory, make_app
 from tests.test_publish import expected_case
 from tests.test_review import Round
 
@@ -130,6 +130,13 @@ class World:
         self.round = Round(app, make, session)
         self.in_review = self.round.in_review(*self.round.reviewers[:2], title="埔里審查中案")
         self.draft = make.proposal(self.round.township, title="埔里草稿案")
+        # A ministry account, and a case through 三高 screening for its case page.
+        self.ministry = accounts.create_user(
+            session, email="ministry@example.org", name="部會承辦", role=Role.MINISTRY, ministry="經濟部"
+        )
+        self.ministry.password_hash = PASSWORD_HASH
+        self.screened = self.round.in_review(self.round.reviewers[2], title="埔里媒合案")
+        self.round.score(self.screened, self.round.reviewers[2], {"feasibility": 5, "creativity": 5, "spillover": 5})
         programme = session.scalars(select(Programme).order_by(Programme.id)).first()
         assert programme is not None
         self.programme_id = programme.id
@@ -146,6 +153,7 @@ class World:
             "admin": self.round.admin,
             "township": self.round.township,
             "reviewer": self.round.reviewers[0],
+            "ministry": self.ministry,
         }
         if actor == "anonymous":
             return self.round.app.test_client()
@@ -200,6 +208,8 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "review.ranking": [("/review/ranking?cycle=2026", "admin", 200)],
         "review.ranking_csv": [("/review/ranking.csv?cycle=2026", "admin", 200)],
         "review.ranking_json": [("/review/ranking.json?cycle=2026", "admin", 200)],
+        "ministry.cases": [("/ministry/", "ministry", 200), ("/ministry/", "admin", 403)],
+        "ministry.case": [(f"/ministry/{w.screened.id}", "ministry", 200), (f"/ministry/{in_review}", "ministry", 404)],
         "static": [("/static/css/portal.css", "anonymous", 200), ("/static/js/portal.js", "anonymous", 200)],
     }
 
