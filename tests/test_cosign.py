@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import cosign, listing, notifications, operations
+from portal import cosign, db, listing, notifications, operations
 from portal.db.models import AuditEvent, CoSignature, OutboxMessage, Proposal, User
 from portal.domain import cosign as rules
 from portal.domain import permissions as perm
@@ -304,3 +305,21 @@ def test_partner_county_list_marks_the_plan_as_another_countys(plan: Plan, clien
         auth.logout()
 
     assert marked == {TAICHUNG: True, NANTOU: False}
+
+
+def test_forward_from_a_page_opened_before_a_co_signature_is_refused_as_stale(
+    plan: Plan, app: Flask, session: Session
+) -> None:
+    # The lead county's copy was read before 臺中市 agreed in another session.
+    stale = plan.proposal
+    with db.database(app).session() as other:
+        current, partner = other.get(Proposal, stale.id), other.get(User, plan.partner.id)
+        assert current is not None and partner is not None
+        cosign.sign(other, current, partner)
+        other.commit()
+
+    with pytest.raises(operations.StaleRecord):
+        operations.apply_transition(session, stale, Action.FORWARD, plan.lead_county)
+    session.rollback()
+
+    assert session.get(Proposal, stale.id).status == State.SUBMITTED.value  # type: ignore[union-attr]
