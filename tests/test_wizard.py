@@ -922,18 +922,13 @@ BRIEF_CONTENT = {
         "設計跨鄉鎮的季節遊程。",
         "青年團隊成立社會企業經營。",
     ],
+    # Years, sources and amounts are in the funding table across the brief's foot
+    # (tests/test_funding.py reads it); section 5 names the items and the other help.
     "resources": [
         "硬體",
-        "2026",
-        "中央部會計畫",
         "農村再生（第二期/第三期實施計畫）",
-        "8,000",
         "加工中心整建",
         "硬體",
-        "2027",
-        "民間投資",
-        "6,000",
-        "14,000",
         "法規調適",
         "倉庫變更為食品加工使用。",
     ],

@@ -99,7 +99,7 @@ PLAIN_FIELDS: list[tuple[str, str, int]] = [
     ),
     *(("consensus", f"events-{i}-outcome", 60) for i in range(4)),
     *(("businesses", f"items-{i}-{name}", 30) for i in range(3) for name in ("name", "where", "lead")),
-    *((("resources", f"lines-{i}-{name}", size) for i in range(8) for name, size in (("kind", 20), ("note", 30)))),
+    *((("resources", f"lines-{i}-{name}", size) for i in range(8) for name, size in (("kind", 12), ("note", 20)))),
     *(("resources", f"support-{i}-description", 60) for i in range(3)),
     *(
         ("kpis", f"rows-{i}-{name}", size)
