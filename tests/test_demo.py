@@ -67,7 +67,7 @@ def test_demo_has_an_account_for_each_role(app: Flask, session: Session) -> None
     logins = run_demo(app)
 
     roles = Counter(session.scalars(select(User.role).where(User.email.in_(logins))))
-    assert roles == {"admin": 1, "reviewer": 3, "township": 11, "county": 11}
+    assert roles == {"admin": 1, "reviewer": 3, "township": 11, "county": 11, "ministry": 1}
 
 
 def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:
