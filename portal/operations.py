@@ -20,7 +20,7 @@ change made from a stale copy (a workflow move racing another) fails as
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
@@ -258,11 +258,15 @@ def section_version(content: dict[str, Any], section: str) -> int:
     return int(content.get("meta", {}).get("versions", {}).get(section, 0))
 
 
-def merge_section(content: dict[str, Any], section: str, value: Any) -> dict[str, Any]:
-    """A new document: `content` with only `section` replaced, its version raised, its
-    save time set and the narrative Markdown rendered (page views never convert it)."""
+def merge_section(
+    content: dict[str, Any], section: str, value: Any, also: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A new document: `content` with only `section` (and the parts in `also`, which the
+    same step saves) replaced, its version raised, its save time set and the narrative
+    Markdown rendered (page views never convert it)."""
     document = copy.deepcopy(content)
     document[section] = value
+    document.update(copy.deepcopy(dict(also or {})))
     meta = document.setdefault("meta", {})
     meta.setdefault("versions", {})[section] = section_version(content, section) + 1
     meta.setdefault("saved_at", {})[section] = utcnow().isoformat()
@@ -296,6 +300,7 @@ def save_section(
     opened_at: int,
     overwrite: int | None = None,
     basics: dict[str, Any] | None = None,
+    also: Mapping[str, Any] | None = None,
 ) -> None:
     """Store one wizard step against the current row: only `section` of the content
     document changes (and, for the basics step, the proposal's own columns).
@@ -315,7 +320,7 @@ def save_section(
             raise EditConflict(section, current)
         if basics is not None:
             _apply_basics(session, proposal, actor, basics)
-        proposal.content = merge_section(proposal.content, section, value)
+        proposal.content = merge_section(proposal.content, section, value, also)
         proposal.updated_at = utcnow()
         session.flush()
 

@@ -193,6 +193,7 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
         matched=tuple(snapshot.Matched(m.ministry, m.programme, m.amount, m.year) for m in decision.resources),
         private_investment=decision.private_investment,
         kpis=tuple(_kpi(row) for row in _rows(content.get("kpis"))),
+        benefits=tuple(brief.benefits_of(content)),
         decision=snapshot.Approval(meeting=decision.meeting, date=decision.decided_on),
         published=_day(meta["published_on"], "首次公開") if "published_on" in meta else day,
         updated=_day(meta["updated_on"], "更新") if "updated_on" in meta else day,
@@ -238,7 +239,15 @@ def _kpi(row: Mapping[str, Any]) -> snapshot.Kpi:
         target=number("target"),
         target_year=number("target_year"),
         direction=_text(row, "direction"),
+        kind=_text(row, "kind") or brief.DEFAULT_KPI_KIND,
+        baseline_source=_text(row, "baseline_source"),
+        yearly=dict(_pairs(row.get("yearly"))),
     )
+
+
+def _pairs(value: object) -> list[tuple[Any, Any]]:
+    """A KPI's yearly targets as (year, value), as stored (reading the text back checks them)."""
+    return [(entry.get("year"), entry.get("value")) for entry in _rows(value)]
 
 
 # --- files -----------------------------------------------------------------------------

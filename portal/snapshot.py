@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 import yaml
 
 from portal.domain import funding
-from portal.domain.brief import SOURCES, STRATEGIES
+from portal.domain.brief import DEFAULT_KPI_KIND, KPI_KINDS, SOURCES, STRATEGIES, check_yearly
 from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -64,11 +64,18 @@ KEYS = (
     "matched",
     "private_investment",
     "kpis",
+    "benefits",
     "decision",
     "published",
     "updated",
     "revision",
 )
+
+
+# Keys added after the first files were written: a file without them still loads.
+OPTIONAL_KEYS = ("benefits",)
+KPI_KEYS = ("indicator", "definition", "unit", "baseline", "baseline_year", "target", "target_year", "direction")
+OPTIONAL_KPI_KEYS = ("kind", "baseline_source", "yearly")
 
 
 class SnapshotError(ValueError):
@@ -184,6 +191,10 @@ class Kpi:
     target: int | float
     target_year: int
     direction: str
+    kind: str = DEFAULT_KPI_KIND  # outcome 成果指標 | work 工作指標
+    baseline_source: str = ""  # 現況值資料來源
+    # 逐年目標: year → value, between baseline_year and target_year, in year order
+    yearly: dict[int, int | float] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -224,6 +235,7 @@ class Case:
     published: dt.date
     updated: dt.date
     revision: int
+    benefits: tuple[str, ...] = ()  # 不可量化效益
 
 
 def strategies_of(businesses: Sequence[Business]) -> tuple[str, ...]:
@@ -280,7 +292,8 @@ def _front(case: Case) -> dict[str, Any]:
         "support": [plain(s) for s in case.support],
         "matched": [plain(m) for m in case.matched],
         "private_investment": case.private_investment,
-        "kpis": [plain(k) for k in case.kpis],
+        "kpis": [plain(k) | {"yearly": dict(sorted(k.yearly.items()))} for k in case.kpis],
+        "benefits": list(case.benefits),
         "decision": {"meeting": case.decision.meeting, "date": case.decision.date.isoformat()},
         "published": case.published.isoformat(),
         "updated": case.updated.isoformat(),
@@ -549,8 +562,9 @@ class _Reader:
 
     # -- values --
 
-    def fields(self, value: object, field: str, keys: Sequence[str]) -> dict[str, Any]:
-        """A mapping with exactly `keys`: a misspelt key is reported, not ignored."""
+    def fields(self, value: object, field: str, keys: Sequence[str], optional: Sequence[str] = ()) -> dict[str, Any]:
+        """A mapping with exactly `keys` (those in `optional` may be left out): a
+        misspelt key is reported, not ignored."""
         if not isinstance(value, dict):
             if not field:
                 self.fail("前置資料必須是「欄位: 值」的對應")
@@ -559,7 +573,7 @@ class _Reader:
             if key not in keys:
                 self.fail(f"不認得的欄位「{_join(field, key)}」")
         for key in keys:
-            if key not in value:
+            if key not in value and key not in optional:
                 self.fail(f"缺少欄位「{_join(field, key)}」")
         return value
 
@@ -628,7 +642,7 @@ class _Reader:
 
     def front(self, data: object) -> dict[str, Any]:
         """Checked front-matter values, keyed as in the file (narrative comes later)."""
-        top = self.fields(data, "", KEYS)
+        top = self.fields(data, "", KEYS, optional=OPTIONAL_KEYS)
         slug = self.text(top["slug"], "slug", required=True)
         if not SLUG.fullmatch(slug) or len(slug) > SLUG_MAX:
             self.bad("slug", f"只能有小寫英文字母、數字和單一連字號（-），最多 {SLUG_MAX} 字，例如 puli-township-12")
@@ -663,6 +677,7 @@ class _Reader:
             "matched": self.matched(top["matched"]),
             "private_investment": self.integer(top["private_investment"], "private_investment", least=0),
             "kpis": self.kpis(top["kpis"]),
+            "benefits": self.benefits(top.get("benefits", [])),
             "decision": self.decision(top["decision"]),
             "published": self.day(top["published"], "published"),
             "updated": self.day(top["updated"], "updated"),
@@ -849,24 +864,47 @@ class _Reader:
         return tuple(found)
 
     def kpis(self, value: object) -> tuple[Kpi, ...]:
-        keys = ("indicator", "definition", "unit", "baseline", "baseline_year", "target", "target_year", "direction")
         found = []
         for n, item in enumerate(self.rows(value, "kpis")):
             field = f"kpis[{n}]"
-            row = self.fields(item, field, keys)
-            found.append(
-                Kpi(
-                    indicator=self.text(row["indicator"], f"{field}.indicator", required=True),
-                    definition=self.text(row["definition"], f"{field}.definition"),
-                    unit=self.text(row["unit"], f"{field}.unit", required=True),
-                    baseline=self.number(row["baseline"], f"{field}.baseline"),
-                    baseline_year=self.integer(row["baseline_year"], f"{field}.baseline_year", least=1900),
-                    target=self.number(row["target"], f"{field}.target"),
-                    target_year=self.integer(row["target_year"], f"{field}.target_year", least=1900),
-                    direction=self.choice(row["direction"], f"{field}.direction", DIRECTIONS, "方向"),
-                )
+            row = self.fields(item, field, (*KPI_KEYS, *OPTIONAL_KPI_KEYS), optional=OPTIONAL_KPI_KEYS)
+            kpi = Kpi(
+                indicator=self.text(row["indicator"], f"{field}.indicator", required=True),
+                definition=self.text(row["definition"], f"{field}.definition"),
+                unit=self.text(row["unit"], f"{field}.unit", required=True),
+                baseline=self.number(row["baseline"], f"{field}.baseline"),
+                baseline_year=self.integer(row["baseline_year"], f"{field}.baseline_year", least=1900),
+                target=self.number(row["target"], f"{field}.target"),
+                target_year=self.integer(row["target_year"], f"{field}.target_year", least=1900),
+                direction=self.choice(row["direction"], f"{field}.direction", DIRECTIONS, "方向"),
+                kind=self.choice(row.get("kind", DEFAULT_KPI_KIND), f"{field}.kind", tuple(KPI_KINDS), "指標類型"),
+                baseline_source=self.text(row.get("baseline_source", ""), f"{field}.baseline_source"),
+                yearly=self.yearly(row.get("yearly", {}), f"{field}.yearly"),
             )
+            self.yearly_moves(kpi, f"{field}.yearly")
+            found.append(kpi)
         return tuple(found)
+
+    def yearly(self, value: object, field: str) -> dict[int, int | float]:
+        if not isinstance(value, dict):
+            self.bad(field, "必須是「年度: 目標值」的對應")
+        found: dict[int, int | float] = {}
+        for year, target in value.items():
+            if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 2100:
+                self.fail(f"欄位「{field}」的「{year}」不是西元年度")
+            found[year] = self.number(target, f"{field}.{year}")
+        return dict(sorted(found.items()))
+
+    def yearly_moves(self, kpi: Kpi, field: str) -> None:
+        """Yearly targets between the baseline and target years, moving the KPI's way."""
+        row = dataclasses.asdict(kpi) | {"yearly": [{"year": y, "value": v} for y, v in kpi.yearly.items()]}
+        for problem in check_yearly(row):
+            self.bad(f"{field}.{row['yearly'][problem.index]['year']}", f"有誤：{problem.message}")
+
+    def benefits(self, value: object) -> tuple[str, ...]:
+        return tuple(
+            self.text(item, f"benefits[{n}]", required=True) for n, item in enumerate(self.rows(value, "benefits"))
+        )
 
     def decision(self, value: object) -> Approval:
         row = self.fields(value, "decision", ("meeting", "date"))

@@ -200,18 +200,44 @@ def resources_from_form(form: forms.SectionForm) -> dict[str, Any]:
     }
 
 
+def _yearly_out(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The yearly targets typed in, in year order (a pair left blank is not used)."""
+    typed = [
+        {"year": e.get("year"), "value": _number(e.get("value"))}
+        for e in entries
+        if e.get("year") is not None or e.get("value") is not None
+    ]
+    return sorted(typed, key=lambda e: (e["year"] is None, e["year"] or 0))
+
+
 def _kpi_out(row: dict[str, Any]) -> dict[str, Any]:
     row = _strip(row)
     row["baseline"], row["target"] = _number(row.get("baseline")), _number(row.get("target"))
+    row["kind"] = row.get("kind") or brief.DEFAULT_KPI_KIND
+    row["yearly"] = _yearly_out(row.get("yearly") or [])
     return row
 
 
+def _kpi_unused(row: dict[str, Any]) -> bool:
+    """Nothing typed: the kind has a default, and blank yearly pairs are no input."""
+    rest = {k: v for k, v in row.items() if k not in ("kind", "yearly")}
+    return _is_blank(rest) and not _yearly_out(row.get("yearly") or [])
+
+
 def kpis_to_form(p: Proposal) -> dict[str, Any]:
-    return {"rows": p.content.get("kpis", [])}
+    benefits = p.content.get("benefits", [])
+    return {
+        "rows": p.content.get("kpis", []),
+        "benefits": "\n".join(benefits) if isinstance(benefits, list) else "",
+    }
 
 
-def kpis_from_form(form: forms.SectionForm) -> list[dict[str, Any]]:
-    return _rows(form.data["rows"], _kpi_out)
+def kpis_from_form(form: forms.SectionForm) -> dict[str, Any]:
+    d = form.data
+    return {
+        "rows": [_kpi_out(row) for row in d["rows"] if not _kpi_unused(row)],
+        "benefits": forms.split_lines(d["benefits"]),
+    }
 
 
 STEPS: tuple[Step, ...] = (
@@ -261,7 +287,17 @@ def section_version(proposal: Proposal, step: str) -> int:
 def stored_value(step: Step, value: Any) -> Any:
     """What the step keeps in the content document: the basics step's other fields are
     the proposal's own columns."""
-    return value["basics"] if step.identifier == "basics" else value
+    if step.identifier == "basics":
+        return value["basics"]
+    if step.identifier == "kpis":
+        return value["rows"]
+    return value
+
+
+def also_stored(step: Step, value: Any) -> dict[str, Any] | None:
+    """Other parts of the content document the step saves: the KPI step's list of
+    non-quantifiable benefits (不可量化效益), which belongs to the whole proposal."""
+    return {"benefits": value["benefits"]} if step.identifier == "kpis" else None
 
 
 def saved_at(proposal: Proposal, step: str) -> str | None:

@@ -92,6 +92,9 @@ GOOD: dict[str, Any] = {
             "target": 45,
             "target_year": 2028,
             "direction": "+",
+            "kind": "outcome",
+            "baseline_source": "",
+            "yearly": [],
         },
         {
             "indicator": "養殖損失率",
@@ -102,8 +105,12 @@ GOOD: dict[str, Any] = {
             "target": 8,
             "target_year": 2028,
             "direction": "-",
+            "kind": "outcome",
+            "baseline_source": "",
+            "yearly": [],
         },
     ],
+    "benefits": ["凝聚社區認同"],
 }
 
 

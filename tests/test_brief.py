@@ -465,6 +465,8 @@ BUDGET_CASES: list[tuple[str, str, str, str, str]] = [
     ("kpi.indicator", "kpis.0.indicator", "kpis", "rows-0-indicator", "第 1 列：指標"),
     ("kpi.definition", "kpis.1.definition", "kpis", "rows-1-definition", "第 2 列：衡量標準"),
     ("kpi.unit", "kpis.0.unit", "kpis", "rows-0-unit", "第 1 列：單位"),
+    ("kpi.baseline_source", "kpis.1.baseline_source", "kpis", "rows-1-baseline_source", "第 2 列：現況值資料來源"),
+    ("benefit", "benefits.0", "kpis", "benefits", "不可量化效益第 1 項"),
 ]
 
 
@@ -527,8 +529,8 @@ PROGRESS_CASES: list[tuple[str, dict[str, Any], Progress]] = [
     ("resources", {"resources.lines": []}, Progress.IN_PROGRESS),
     ("resources", {"resources.lines.1.amount": None}, Progress.IN_PROGRESS),
     ("resources", {}, Progress.DONE),
-    ("kpis", {"kpis": []}, Progress.NOT_STARTED),
-    ("kpis", {"kpis": [BLANK_KPI]}, Progress.NOT_STARTED),
+    ("kpis", {"kpis": [], "benefits": []}, Progress.NOT_STARTED),
+    ("kpis", {"kpis": [BLANK_KPI], "benefits": []}, Progress.NOT_STARTED),
     ("kpis", {"kpis": [BLANK_KPI | {"baseline": 0}]}, Progress.IN_PROGRESS),
     ("kpis", {}, Progress.DONE),
 ]

@@ -264,3 +264,14 @@ def test_demo_chishang_case_publishes_its_funding_table_with_the_hualien_taitung
     assert case.resources.table is not None
     assert [(s.kind, s.total) for s in case.resources.table.subtotals] == [("non", 11000), ("self", 9000)]
 
+
+def test_demo_published_case_has_yearly_kpi_targets_and_benefits(app: Flask) -> None:
+    run_demo(app)
+
+    case = snapshot.load(Path(app.config["PROPOSALS_DIR"]) / "2026" / "wangan-turtle-island-2026.md")
+
+    assert [(k.indicator, k.yearly, k.baseline_source) for k in case.kpis if k.yearly] == [
+        ("觀光旅遊人次", {2026: 45000, 2027: 50000}, "交通船售票統計"),
+        ("人口社會增加", {2026: -60, 2027: -30}, "戶政遷入遷出統計"),
+    ]
+    assert case.benefits == ("保存花宅聚落咾咕石古厝風貌與傳統修復工法", "凝聚島民守護綠蠵龜產卵沙灘的共識")

@@ -218,6 +218,7 @@ def expected_case(slug: str, published: date, updated: date | None = None) -> Ca
         published=published,
         updated=updated or published,
         revision=1,
+        benefits=("凝聚社區認同",),
     )
 
 
@@ -526,7 +527,7 @@ BAD_FILES = [
     pytest.param(
         replace("## 共識願景\n\n青年留得下、遊客慢下來、農產賣得好。\n\n", ""),
         "puli-township-7.md",
-        "正文第 128 行：應為「## 共識願景」（欄位「consensus.vision」），但寫的是「## 創生事業構想」",
+        "正文第 136 行：應為「## 共識願景」（欄位「consensus.vision」），但寫的是「## 創生事業構想」",
         id="body-section-missing",
     ),
 ]

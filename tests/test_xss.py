@@ -97,14 +97,14 @@ PLAIN_FIELDS: list[tuple[str, str, int]] = [
             for name, size in (("name", 40), ("role", 30), ("commitment", 30))
         )
     ),
-    *(("consensus", f"events-{i}-outcome", 60) for i in range(4)),
+    *(("consensus", f"events-{i}-outcome", 40) for i in range(4)),
     *(("businesses", f"items-{i}-{name}", 30) for i in range(3) for name in ("name", "where", "lead")),
     *((("resources", f"lines-{i}-{name}", size) for i in range(8) for name, size in (("kind", 12), ("note", 20)))),
-    *(("resources", f"support-{i}-description", 60) for i in range(3)),
+    *(("resources", f"support-{i}-description", 40) for i in range(3)),
     *(
         ("kpis", f"rows-{i}-{name}", size)
         for i in range(5)
-        for name, size in (("indicator", 20), ("definition", 30), ("unit", 10))
+        for name, size in (("indicator", 16), ("definition", 20), ("unit", 5))
     ),
 ]
 DNA_FIELDS = ("items_people", "items_culture", "items_land", "items_industry", "items_landscape")

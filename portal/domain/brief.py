@@ -32,7 +32,7 @@ BUDGETS: dict[str, int] = {
     "stakeholder.role": 30,
     "stakeholder.commitment": 30,
     "consensus.kind": 10,
-    "consensus.outcome": 60,
+    "consensus.outcome": 40,
     "consensus.vision": 100,
     "businesses.summary": 150,
     "business.name": 30,
@@ -42,10 +42,12 @@ BUDGETS: dict[str, int] = {
     "business.lead": 30,
     "resource.kind": 12,  # 12 and 20 (were 20 and 30) make room for the funding table
     "resource.note": 20,
-    "support.description": 60,
-    "kpi.indicator": 20,
-    "kpi.definition": 30,
-    "kpi.unit": 10,
+    "support.description": 40,
+    "kpi.indicator": 16,
+    "kpi.definition": 20,
+    "kpi.unit": 5,
+    "kpi.baseline_source": 12,
+    "benefit": 20,
 }
 
 # Most rows each list may hold, for the same one-page reason.
@@ -57,6 +59,8 @@ ROW_LIMITS: dict[str, int] = {
     "resources.lines": 8,
     "resources.support": 3,
     "kpis": 5,
+    "kpi.yearly": 3,
+    "benefits": 3,
 }
 
 SOURCES: dict[str, str] = {
@@ -80,6 +84,10 @@ STANDARD_KPIS: tuple[tuple[str, str, str], ...] = (
     ("民間投資金額", "千元", "+"),
     ("產值", "千元", "+"),
 )
+# A KPI measures an outcome (成果指標) or the work done towards it (工作指標); a KPI
+# saved before the kind existed is an outcome indicator.
+KPI_KINDS: dict[str, str] = {"outcome": "成果指標", "work": "工作指標"}
+DEFAULT_KPI_KIND = "outcome"
 DNA_FIELDS: dict[str, str] = {
     "人": "items_people",
     "文": "items_culture",
@@ -407,8 +415,94 @@ def _check_target(report: _Report, n: int, row: Row) -> None:
             report.add(f"rows-{n}-target", "方向為 - 時，目標值必須低於現況值", n)
 
 
-def _check_kpi(report: _Report, n: int, row: Row) -> None:
+@dataclass(frozen=True)
+class YearlyProblem:
+    """A problem of one yearly target (逐年目標): its place in the KPI's `yearly` list,
+    the input it belongs beside (`year` or `value`), and whether something is only
+    missing (a half-done draft may still be saved) rather than wrong."""
+
+    index: int
+    key: str
+    message: str
+    missing: bool = False
+
+
+def _show(value: float) -> str:
+    return str(value)
+
+
+def plan_years(document: Document) -> tuple[int, int] | None:
+    """The proposal's period: the first business's start year to the last one's end
+    year; None while no business has a YYYY-MM month."""
+    years = [
+        int(value[:4])
+        for item in _rows(_part(document, "businesses").get("items"))
+        for value in (item.get("start"), item.get("end"))
+        if isinstance(value, str) and _MONTH.fullmatch(value)
+    ]
+    return (min(years), max(years)) if years else None
+
+
+def check_yearly(row: Row, period: tuple[int, int] | None = None) -> list[YearlyProblem]:
+    """The yearly targets of one KPI: each a year inside the KPI's span (after its
+    baseline year, before its target year) and inside the proposal's `period`, each year
+    once, and the values moving the KPI's way from the baseline to the target (期望增加:
+    never below the baseline or an earlier year, never above the target; 期望減少 the
+    mirror). Equal steps are allowed."""
+    problems: list[YearlyProblem] = []
+    start = row.get("baseline_year") if _is_int(row.get("baseline_year")) else None
+    end = row.get("target_year") if _is_int(row.get("target_year")) else None
+    points: list[tuple[int, int, float]] = []  # (year, index, value), the usable ones
+    seen: set[int] = set()
+    for index, entry in enumerate(_rows(row.get("yearly"))):
+        if not _filled(entry):
+            continue  # an unused pair of inputs
+        year, value = entry.get("year"), entry.get("value")
+        year_ok = False
+        if not _is_int(year):
+            problems.append(YearlyProblem(index, "year", "請填寫這個逐年目標的年份", missing=True))
+        elif not FIRST_YEAR <= year <= LAST_YEAR:
+            problems.append(YearlyProblem(index, "year", f"年份須介於 {FIRST_YEAR} 至 {LAST_YEAR} 年"))
+        elif start is not None and year <= start:
+            problems.append(YearlyProblem(index, "year", f"逐年目標的年份須晚於現況年（{start}）"))
+        elif end is not None and year >= end:
+            message = f"逐年目標的年份須早於目標年（{end}）；{end} 年的值請填在「目標值」"
+            problems.append(YearlyProblem(index, "year", message))
+        elif period is not None and not period[0] <= year <= period[1]:
+            message = f"逐年目標的年份須在計畫期間（{period[0]}–{period[1]} 年，依創生事業的起訖）之內"
+            problems.append(YearlyProblem(index, "year", message))
+        elif year in seen:
+            problems.append(YearlyProblem(index, "year", f"{year} 年已經有逐年目標，每年只填一個"))
+        else:
+            seen.add(year)
+            year_ok = True
+        if not _is_number(value):
+            problems.append(YearlyProblem(index, "value", "請填寫這一年的目標值", missing=True))
+        elif year_ok and isinstance(year, int):
+            points.append((year, index, value))
+    direction = row.get("direction")
+    if direction not in ("+", "-"):
+        return problems
+    rising = direction == "+"
+    way, below, beyond = ("期望增加", "低於", "超過") if rising else ("期望減少", "高於", "低於")
+    baseline, target = row.get("baseline"), row.get("target")
+    previous = (f"現況值 {_show(baseline)}", baseline) if _is_number(baseline) else None
+    for year, index, value in sorted(points):
+        if previous is not None and (value < previous[1] if rising else value > previous[1]):
+            message = f"{way}的指標，{year} 年的目標值 {_show(value)} 不可{below}{previous[0]}"
+            problems.append(YearlyProblem(index, "value", message))
+        elif _is_number(target) and (value > target if rising else value < target):
+            message = f"{way}的指標，{year} 年的目標值 {_show(value)} 不可{beyond}目標值 {_show(target)}"
+            problems.append(YearlyProblem(index, "value", message))
+        previous = (f"較早的 {year} 年目標值 {_show(value)}", value)
+    return sorted(problems, key=lambda p: (p.index, p.key != "year"))
+
+
+def _check_kpi(report: _Report, n: int, row: Row, period: tuple[int, int] | None) -> None:
     report.text(f"rows-{n}-indicator", row.get("indicator"), "指標", "kpi.indicator", required=True, row=n)
+    kind = row.get("kind")
+    if kind not in (None, "", *KPI_KINDS):
+        report.add(f"rows-{n}-kind", "請選擇指標類型（成果指標或工作指標）", n)
     report.text(f"rows-{n}-definition", row.get("definition"), "衡量標準", "kpi.definition", row=n)
     report.text(f"rows-{n}-unit", row.get("unit"), "單位", "kpi.unit", required=True, row=n)
     needed: list[tuple[str, str, Callable[[object], bool]]] = [
@@ -420,15 +514,36 @@ def _check_kpi(report: _Report, n: int, row: Row) -> None:
     for key, label, valid in needed:
         if not valid(row.get(key)):
             report.add(f"rows-{n}-{key}", f"請填寫{label}", n)
+    report.text(f"rows-{n}-baseline_source", row.get("baseline_source"), "現況值資料來源", "kpi.baseline_source", row=n)
     _check_target(report, n, row)
+    limit = ROW_LIMITS["kpi.yearly"]
+    if len(_rows(row.get("yearly"))) > limit:
+        report.add(f"rows-{n}-yearly-0-year", f"逐年目標最多 {limit} 個", n)
+    for problem in check_yearly(row, period):
+        report.add(f"rows-{n}-yearly-{problem.index}-{problem.key}", problem.message, n)
+
+
+def benefits_of(document: Document) -> list[str]:
+    """The proposal's non-quantifiable benefits (不可量化效益) that have text."""
+    items = document.get("benefits")
+    if not isinstance(items, list):
+        return []
+    return [item for item in items if isinstance(item, str) and item.strip()]
 
 
 def _check_kpis(basics: Basics, document: Document, today: date) -> list[Problem]:
     report = _Report("kpis")
     rows = _rows(document.get("kpis"))
     report.count(rows, "kpis", "KPI", "項", least=1)
+    period = plan_years(document)
     for n, row in enumerate(rows):
-        _check_kpi(report, n, row)
+        _check_kpi(report, n, row, period)
+    benefits, limit, budget = benefits_of(document), ROW_LIMITS["benefits"], BUDGETS["benefit"]
+    if len(benefits) > limit:
+        report.add("benefits", f"不可量化效益最多 {limit} 項（目前 {len(benefits)} 項）")
+    for number, item in enumerate(benefits, start=1):
+        if len(item) > budget:
+            report.add("benefits", f"不可量化效益第 {number} 項超過 {budget} 字（目前 {len(item)} 字）")
     return report.problems
 
 
@@ -458,7 +573,9 @@ def _started(section: str, basics: Basics, document: Document) -> bool:
         # Title, type and lead township exist from creation, so they say nothing.
         part = _part(document, "basics")
         return _filled([basics.title, part.get("theme"), _contact(part)])
-    # A KPI direction has a default in the form; on its own it is not the user's input.
+    # A KPI's direction and kind have defaults in the form; alone they are not the user's input.
+    if section == "kpis":
+        return _filled([document.get("kpis"), benefits_of(document)], ignore=frozenset({"direction", "kind"}))
     return _filled(document.get(section), ignore=frozenset({"direction"}))
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from portal.domain.brief import SOURCES
+from portal.domain.brief import DEFAULT_KPI_KIND, KPI_KINDS, SOURCES
 from portal.domain.proposal import DNA_GROUPS
 
 # Row fields in the order the form shows them, with their labels.
@@ -35,13 +35,16 @@ ROW_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "support": (("kind", "類型"), ("description", "協助")),
     "kpis": (
         ("indicator", "指標"),
+        ("kind", "類型"),
         ("definition", "衡量標準"),
         ("unit", "單位"),
         ("baseline", "現況"),
         ("baseline_year", "現況年"),
+        ("baseline_source", "現況來源"),
         ("target", "目標"),
         ("target_year", "目標年"),
         ("direction", "方向"),
+        ("yearly", "逐年目標"),
     ),
 }
 
@@ -54,12 +57,23 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def _value(kind: str, key: str, row: dict[str, Any]) -> Any:
+    value = row.get(key)
+    if key == "source":
+        return SOURCES.get(str(value), value)
+    if kind == "kpis" and key == "kind":  # older KPIs without a kind are outcome indicators
+        return KPI_KINDS.get(str(value or DEFAULT_KPI_KIND), value)
+    if key == "yearly":
+        pairs = value if isinstance(value, list) else []
+        return [f"{p.get('year')}年 {p.get('value')}" for p in pairs if isinstance(p, dict)]
+    return value
+
+
 def _rows(prefix: str, kind: str, rows: list[dict[str, Any]]) -> Iterator[str]:
     for number, row in enumerate(rows, start=1):
         cells = []
         for key, label in ROW_FIELDS[kind]:
-            value = SOURCES.get(str(row.get(key)), row.get(key)) if key == "source" else row.get(key)
-            cells.append(f"{label}：{_text(value)}")
+            cells.append(f"{label}：{_text(_value(kind, key, row))}")
         yield f"{prefix} 第 {number} 列｜" + "｜".join(cells)
 
 
@@ -80,6 +94,7 @@ def lines(title: str, document: dict[str, Any]) -> list[str]:
     out += _rows("經費需求", "lines", resources.get("lines", []))
     out += _rows("其他協助", "support", resources.get("support", []))
     out += _rows("KPI", "kpis", document.get("kpis", []))
+    out.append(f"不可量化效益｜{_text(document.get('benefits', []))}")
     return out
 
 

@@ -45,4 +45,5 @@ def empty_document() -> dict[str, object]:
         "businesses": {"summary": "", "items": []},
         "resources": {"lines": [], "support": []},
         "kpis": [],
+        "benefits": [],  # 不可量化效益, saved with the KPI step
     }

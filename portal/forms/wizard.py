@@ -298,8 +298,49 @@ class ResourcesForm(SectionForm):
 # --- KPI ------------------------------------------------------------------------------------
 
 
+class YearlyTarget(RowForm):
+    """One yearly target (逐年目標) of a KPI: a year between its baseline and target years."""
+
+    year = IntegerField(
+        "年度（西元）",
+        validators=[Optional(), NumberRange(min=YEAR_MIN, max=YEAR_MAX, message=f"請填 {YEAR_MIN} 到 {YEAR_MAX}")],
+    )
+    value = DecimalField("當年目標值", validators=[Optional(), finite_number], places=None)
+
+    # What brief.check_yearly found wrong, by input; set by KpisForm before validating.
+    problems: dict[str, str]
+
+    def _refuse(self, key: str, field: Any) -> None:
+        problems = getattr(self, "problems", {})
+        if key in problems and not field.errors:  # a format error is said first
+            raise ValidationError(problems[key])
+
+    def validate_year(self, field: IntegerField) -> None:
+        self._refuse("year", field)
+
+    def validate_value(self, field: DecimalField) -> None:
+        self._refuse("value", field)
+
+
+def plain_number(value: Decimal | int | None) -> int | float | None:
+    """A form number as the content document stores it: an int when it is whole. Not a
+    number (NaN, Infinity, 1e5000) is None here; `finite_number` refuses it next to its field."""
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) >= NUMBER_LIMIT:
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 class KpiRow(RowForm):
     indicator = StringField("指標", validators=[text("kpi.indicator"), single_line])
+    kind = SelectField(
+        "指標類型",
+        choices=choices(brief.KPI_KINDS.items()),
+        default=brief.DEFAULT_KPI_KIND,
+        validate_choice=True,
+        description="成果指標：要達成的改變（如新增工作機會）；工作指標：為此要完成的工作（如開辦場次）。",
+    )
     definition = StringField("衡量標準", validators=[text("kpi.definition"), single_line])
     unit = StringField("單位", validators=[text("kpi.unit"), single_line])
     baseline = DecimalField("現況值", validators=[Optional(), finite_number], places=None)
@@ -307,13 +348,72 @@ class KpiRow(RowForm):
         "現況年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
     )
+    baseline_source = StringField(
+        "現況值資料來源",
+        validators=[text("kpi.baseline_source"), single_line],
+        description="例如：戶政遷入遷出統計、勞保投保資料。",
+    )
     target = DecimalField("目標值", validators=[Optional(), finite_number], places=None)
     target_year = IntegerField(
         "目標年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
     )
     direction = SelectField("期望方向", choices=choices([("+", "增加（+）"), ("-", "減少（−）")]), validate_choice=True)
+    yearly = FieldList(
+        FormField(YearlyTarget),
+        min_entries=brief.ROW_LIMITS["kpi.yearly"],
+        max_entries=brief.ROW_LIMITS["kpi.yearly"],
+    )
 
 
 class KpisForm(SectionForm):
     rows = FieldList(FormField(KpiRow), min_entries=1, max_entries=brief.ROW_LIMITS["kpis"])
+    benefits = TextAreaField(
+        "不可量化效益",
+        validators=[no_control_characters],
+        description="無法用數字衡量、但計畫會帶來的改變，一行一項，例如：凝聚社區認同、傳承部落傳統知識。",
+    )
+
+    # The proposal's period (brief.plan_years), set by the view before validating.
+    period: tuple[int, int] | None = None
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Format first; then yearly targets that are wrong (outside the period, a year
+        twice, moving against the direction) are refused next to their input. Ones only
+        half typed (a year without a value) are saved and listed on the check page."""
+        for entry in self.rows:
+            _flag_yearly(entry.form, self.period)
+        ok: bool = super().validate(extra_validators)
+        limit, per = brief.BUDGETS["benefit"], brief.ROW_LIMITS["benefits"]
+        lines = split_lines(self.benefits.data)
+        if len(lines) > per:
+            self.benefits.errors.append(f"最多 {per} 項（目前 {len(lines)} 項）。")
+            ok = False
+        for number, line in enumerate(lines, start=1):
+            if len(line) > limit:
+                self.benefits.errors.append(f"第 {number} 項超過 {limit} 字（目前 {len(line)} 字）。")
+                ok = False
+        return ok
+
+
+def _flag_yearly(row: Any, period: tuple[int, int] | None) -> None:
+    """Find what is wrong with a KPI row's yearly targets, before validation, so each
+    message is raised by the input it belongs beside (YearlyTarget's validators)."""
+
+    def value(field: Any) -> Any:
+        return None if field.process_errors else field.data
+
+    entries = row.yearly.entries
+    values = {
+        "baseline": plain_number(value(row.baseline)),
+        "baseline_year": value(row.baseline_year),
+        "target": plain_number(value(row.target)),
+        "target_year": value(row.target_year),
+        "direction": row.direction.data,
+        "yearly": [{"year": value(e.form.year), "value": plain_number(value(e.form.value))} for e in entries],
+    }
+    for entry in entries:
+        entry.form.problems = {}
+    for problem in brief.check_yearly(values, period):
+        if not problem.missing:
+            entries[problem.index].form.problems.setdefault(problem.key, problem.message)

@@ -25,7 +25,7 @@ from portal.domain.proposal import ProposalType
 from portal.domain.workflow import Action
 from portal.forms import choices
 from portal.forms.rounds import NewProposalForm
-from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, SectionForm
+from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, KpisForm, SectionForm
 from portal.reference import store
 from portal.stash import restore_stash
 from portal.views import visible_proposal
@@ -67,6 +67,8 @@ def township_choices(county_code: str | None = None) -> dict[str, list[Any]]:
 
 def set_choices(form: SectionForm, proposal: Proposal) -> None:
     """Fill select options from reference data; scope the lead township to the author."""
+    if isinstance(form, KpisForm):
+        form.period = brief.plan_years(proposal.content)  # yearly targets stay inside it
     if isinstance(form, BasicsForm):
         if current_user.role == "township":
             township = proposal.lead_township
@@ -181,6 +183,7 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
             opened_at=opened_at,
             overwrite=_plain_number(form.overwrite.data or ""),
             basics=value if step.identifier == "basics" else None,
+            also=wizard.also_stored(step, value),
         )
     except operations.EditConflict:
         dbs.rollback()

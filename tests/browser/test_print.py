@@ -109,16 +109,20 @@ def maximal_document() -> dict[str, Any]:
         "kpis": [
             {
                 "indicator": full("kpi.indicator"),
+                "kind": "outcome",
                 "definition": full("kpi.definition"),
                 "unit": full("kpi.unit"),
                 "baseline": -123456789.25,
                 "baseline_year": 2025,
+                "baseline_source": full("kpi.baseline_source"),
                 "target": 987654321.75,
                 "target_year": 2030,
                 "direction": "+",
+                "yearly": [{"year": 2026 + n, "value": -123456789.25 + n} for n in range(ROW_LIMITS["kpi.yearly"])],
             }
         ]
         * ROW_LIMITS["kpis"],
+        "benefits": [full("benefit")] * ROW_LIMITS["benefits"],
     }
     document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
     return document
@@ -156,5 +160,9 @@ def test_brief_filled_to_every_maximum_prints_on_one_a4_page(page: Page, portal:
     # The whole proposal is on that page, down to the last KPI.
     printed = reader.pages[0].extract_text()
     assert printed.count("987654321.75") == ROW_LIMITS["kpis"]
+    # ...each with its last yearly target, and the non-quantifiable benefits below them.
+    assert printed.count(f"{-123456789.25 + ROW_LIMITS['kpi.yearly'] - 1}") == ROW_LIMITS["kpis"]
+    benefits = "不可量化效益：" + "；".join([full("benefit")] * ROW_LIMITS["benefits"])
+    assert benefits in printed.replace("\n", "")
     # ...and the funding table to its grand total (the table's and the totals line's).
     assert (len(WIDEST_SOURCES), printed.count("800,000,000")) == (ROW_LIMITS["resources.lines"], 2)
