@@ -172,13 +172,14 @@ def fill_kpis(page: Page) -> None:
         if number > 1:
             add_row(page, "新增指標")
         row = group(page, f"指標 {number}")
-        row.get_by_label("指標").fill(indicator)
-        row.get_by_label("衡量標準").fill(definition)
-        row.get_by_label("單位").fill(unit)
-        row.get_by_label("現況值").fill(baseline)
-        row.get_by_label("現況年").fill("2025")
-        row.get_by_label("目標值").fill(target)
-        row.get_by_label("目標年").fill("2028")
+        # Exact labels: 指標類型, 現況值資料來源 and the yearly targets' 當年目標值 share words.
+        row.get_by_label("指標", exact=True).fill(indicator)
+        row.get_by_label("衡量標準", exact=True).fill(definition)
+        row.get_by_label("單位", exact=True).fill(unit)
+        row.get_by_label("現況值", exact=True).fill(baseline)
+        row.get_by_label("現況年", exact=True).fill("2025")
+        row.get_by_label("目標值", exact=True).fill(target)
+        row.get_by_label("目標年", exact=True).fill("2028")
         row.get_by_label("期望方向").select_option(label=direction)
     page.get_by_role("button", name="儲存並前往下一節").click()
     assert flash(page) == "已儲存「KPI」。"
