@@ -70,12 +70,12 @@ OTHER_ACTIONS = {
     "match_offer": "部會提議媒合計畫",
     "showcase_rebuild": "重新產生展示網站",
     "guards_lifted": "結構變更暫時解除紀錄防護",
-    "cosign": "同意參與（跨縣市）",
-    "cosign_withdraw": "撤回同意參與（跨縣市）",
     "round_add": "新增梯次",
     "round_edit": "修改梯次",
     "round_reopen": "重新開放梯次",
     "round_move": "改投梯次",
+    "cosign": "同意參與（跨縣市）",
+    "cosign_withdraw": "撤回同意參與（跨縣市）",
 }
 
 
@@ -392,9 +392,9 @@ def _apply_transition(session: Session, proposal: Proposal, action: Action, acto
     now = utcnow()
     if action in DECISIONS and not _has_reviews(session, proposal):
         raise DomainError("這件提案目前的版本還沒有任何委員評分，不能做成決定。")
+    _check_round_deadline(session, proposal, action)
     if action == Action.FORWARD:
         _refuse_without_cosigners(session, proposal)
-    _check_round_deadline(session, proposal, action)
     if action == Action.SUBMIT:
         problems = brief.check(facts_of(proposal), proposal.content)
         if problems:

@@ -318,6 +318,7 @@ def test_route_answers_each_actor_as_the_table_says(
     seen = {actor: clients[actor].ask(method, path) for actor in order}
     assert seen == expected
 
+
 # A cross-county plan: 埔里鎮 leads, 臺東縣達仁鄉 takes part. Once submitted, 臺東縣 (here
 # `county_other`) and 達仁鄉's township see it like the lead's county and township do.
 CROSS_COUNTY_READERS = table(
