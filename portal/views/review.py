@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal import db, listing, operations, review
@@ -283,34 +283,44 @@ def assign(proposal_id: int) -> str | BaseResponse:
     )
 
 
-def _ranking_rows(cycle: str) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
+def _ranking_rows(cycle: str, page: listing.Page | None = None) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
+    """The round's ranked rows, all of them or one page; each row's proposal is loaded with
+    its lead township and county (one query), without the document, which no row shows."""
     rubric = review.rubric()
     dbs = db.session()
-    reviews = review.round_reviews(dbs, cycle)
-    ranked = scoring.rank(rubric, review.scores_of(reviews))
-    # The lead township and its county come with each proposal: one query, not one per place.
+    ranked = review.round_ranking(dbs, rubric, cycle)
+    start = page.offset if page else 0
+    shown_rows = ranked[start : start + page.size] if page else ranked
     shown = (
         select(Proposal)
-        .options(joinedload(Proposal.lead_township).joinedload(Township.county))
-        .where(Proposal.id.in_([r.proposal_id for r in ranked]))
+        .options(defer(Proposal.content), joinedload(Proposal.lead_township).joinedload(Township.county))
+        .where(Proposal.id.in_([r.proposal_id for r in shown_rows]))
     )
     proposals = {p.id: p for p in dbs.scalars(shown)}
-    rows = []
-    for position, row in enumerate(ranked, start=1):
-        p = proposals[row.proposal_id]
-        rows.append({"position": position, "proposal": p, "ranked": row})
+    rows = [
+        {"position": position, "proposal": proposals[row.proposal_id], "ranked": row}
+        for position, row in enumerate(shown_rows, start=start + 1)
+    ]
     return rubric, rows
 
 
 @bp.route("/ranking")
 @login_required
 def ranking() -> str:
-    """The round's proposals by leniency-corrected score, with the formula stated."""
+    """The round's proposals by leniency-corrected score, with the formula stated, one
+    page at a time (the exports carry every row)."""
     require_admin()
     cycle = _cycle()
-    rubric, rows = _ranking_rows(cycle)
+    total = len(review.round_ranking(db.session(), review.rubric(), cycle))
+    page = listing.Page.of(listing.page_number(request.args.get("page")), total)
+    rubric, rows = _ranking_rows(cycle, page)
     return render_template(
-        "review/ranking.html", cycle=cycle, rubric=rubric, rows=rows, formula=scoring.leniency_formula(rubric)
+        "review/ranking.html",
+        cycle=cycle,
+        rubric=rubric,
+        rows=rows,
+        page=page,
+        formula=scoring.leniency_formula(rubric),
     )
 
 
