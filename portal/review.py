@@ -322,8 +322,8 @@ def round_ranking(session: Session, rubric: Rubric, cycle: str) -> list[Ranked]:
         .join(Proposal, Revision.proposal_id == Proposal.id)
         .where(_current_reviews_of_round(cycle))
     ).one()
-    bind = session.get_bind()
-    key = (bind.url.render_as_string(hide_password=True), cycle, rubric.version, int(count), int(total), int(largest))
+    url = session.get_bind().engine.url
+    key = (url.render_as_string(hide_password=True), cycle, rubric.version, int(count), int(total), int(largest))
     with _RANKINGS_LOCK:
         known = _RANKINGS.get(key)
         if known is not None:
