@@ -232,7 +232,8 @@ def freeze_part(work: Path, sizes: list[int], repeats: int, big_repeats: int) ->
 COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".csv", ".geojson")
 QUERY = """async (word) => {
   const pagefind = await import(new URL("pagefind/pagefind.js", document.baseURI.replace(/(en\\/)?search\\/.*$/, "")));
-  const found = await pagefind.search(word);
+  // As the search page asks: Chinese spaced into characters, in order (static/js/search.js).
+  const found = await pagefind.search(window.showcaseSearch.term(word));
   const pages = await Promise.all(found.results.map((result) => result.data()));
   return pages.map((page) => page.url).sort();
 }"""
