@@ -44,12 +44,14 @@ PAGES = [
 ]
 
 
-def portal(folder: Path, proposals: int) -> tuple[Flask, bulk.Cast]:
+def portal(folder: Path, proposals: int, url: str | None = None) -> tuple[Flask, bulk.Cast]:
+    """A migrated database (SQLite in `folder`, or the one at `url`) with the reference
+    data, the accounts of tests/bulk.py and `proposals` proposals."""
     app = create_app(
         {
             "ENV": "testing",
             "SECRET_KEY": "bench-secret-key-not-for-production",
-            "DATABASE_URL": f"sqlite:///{folder / 'portal.db'}",
+            "DATABASE_URL": url or f"sqlite:///{folder / 'portal.db'}",
             "PROPOSALS_DIR": str(folder / "proposals"),
             "CONTENT_DIR": str(folder / "content"),
             "BUILD_DIR": str(folder / "build"),

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.db.models import (
     County,
@@ -315,7 +315,10 @@ def start_session(session: Session, user: User, now: datetime | None = None) -> 
 def load_session(session: Session, token: str, idle: timedelta, now: datetime | None = None) -> User | None:
     """The user behind a session token, if the session is live; touches last_seen."""
     now = now or utcnow()
-    row = session.scalar(select(UserSession).where(UserSession.token_hash == token_hash(token)))
+    # The account comes in the same query: every request asks for both.
+    row = session.scalar(
+        select(UserSession).options(joinedload(UserSession.user)).where(UserSession.token_hash == token_hash(token))
+    )
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if row.last_seen_at + idle < now:

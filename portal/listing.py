@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, true
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from portal.db.models import Conflict, PriorityArea, Proposal, ProposalTownship, ReviewAssignment, Township
 from portal.domain import permissions as perm
@@ -156,6 +156,12 @@ class Page:
     size: int
     total: int
 
+    @classmethod
+    def of(cls, number: int, total: int, size: int = PAGE_SIZE) -> Page:
+        """Page `number` of `total` rows; a page past the last one is the last one."""
+        last = max((total + size - 1) // size, 1)
+        return cls(number=min(number, last), size=size, total=total)
+
     @property
     def pages(self) -> int:
         return max((self.total + self.size - 1) // self.size, 1)
@@ -186,6 +192,7 @@ def page_number(value: Any) -> int:
 def with_shown(query: Select[Proposal]) -> Select[Proposal]:
     """Load what a list row shows and what the permission rules read, alongside."""
     return query.options(
+        defer(Proposal.content),
         joinedload(Proposal.lead_township).joinedload(Township.county),
         # The priority badge reads the kind of the lead and of every participant.
         joinedload(Proposal.lead_township).joinedload(Township.priority),
@@ -201,8 +208,7 @@ def paginate(
     """The proposals matching `condition`, newest change first, one page of them; a page
     past the last one shows the last one."""
     total = session.scalar(select(func.count()).select_from(Proposal).where(condition)) or 0
-    page = Page(number=1, size=size, total=total)
-    page = Page(number=min(number, page.pages), size=size, total=total)
+    page = Page.of(number, total, size)
     query = (
         with_shown(select(Proposal).where(condition))
         .order_by(Proposal.updated_at.desc(), Proposal.id.desc())

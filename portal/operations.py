@@ -270,7 +270,12 @@ def merge_section(
     meta = document.setdefault("meta", {})
     meta.setdefault("versions", {})[section] = section_version(content, section) + 1
     meta.setdefault("saved_at", {})[section] = utcnow().isoformat()
-    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS)
+    # Text unchanged since the last save keeps its HTML, if made under today's rules.
+    rules = text.rules_version()
+    made = content.get("html") if content.get("meta", {}).get("html_rules") == rules else None
+    known = text.rendered_fields(content, made, text.NARRATIVE_FIELDS) if isinstance(made, dict) else None
+    document["html"] = text.render_fields(document, text.NARRATIVE_FIELDS, known)
+    meta["html_rules"] = rules
     return document
 
 

@@ -6,12 +6,14 @@ Like `portal.operations`, these flush but never commit; each raises a DomainErro
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,7 +36,7 @@ from portal.domain import permissions as perm
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.meetings import too_early
 from portal.domain.roles import Role
-from portal.domain.scoring import Rubric, Score, load_rubric
+from portal.domain.scoring import Ranked, Rubric, Score, load_rubric, rank
 from portal.domain.states import State
 from portal.domain.workflow import Action, Audience
 from portal.reference import store as reference_store
@@ -299,6 +301,45 @@ def current_reviews(session: Session, proposal: Proposal) -> list[Review]:
     return list(session.scalars(select(Review).where(Review.revision_id == revision.id).order_by(Review.id)))
 
 
+# Rankings already worked out, by database, round, rubric and the set of reviews they
+# were computed from (see `round_ranking`); a few rounds' worth per worker.
+_RANKINGS: OrderedDict[tuple[str, str, str, int, int, int], list[Ranked]] = OrderedDict()
+RANKINGS_KEPT = 8
+_RANKINGS_LOCK = threading.Lock()
+
+
+def _current_reviews_of_round(cycle: str) -> ColumnElement[bool]:
+    return and_(Proposal.cycle == cycle, Revision.number == Proposal.revision_count)
+
+
+def round_ranking(session: Session, rubric: Rubric, cycle: str) -> list[Ranked]:
+    """`scoring.rank` over the round's current reviews, computed once per set of reviews.
+
+    Reviews are never changed or deleted (the database refuses it), and a new one has a
+    higher id than any before it, so the count, sum and largest id of the current reviews
+    name the set exactly: a review added or dropped by a resubmission changes the sum.
+    One aggregate query then tells whether the last ranking still holds."""
+    count, total, largest = session.execute(
+        select(func.count(Review.id), func.coalesce(func.sum(Review.id), 0), func.coalesce(func.max(Review.id), 0))
+        .join(Revision, Review.revision_id == Revision.id)
+        .join(Proposal, Revision.proposal_id == Proposal.id)
+        .where(_current_reviews_of_round(cycle))
+    ).one()
+    url = session.get_bind().engine.url
+    key = (url.render_as_string(hide_password=True), cycle, rubric.version, int(count), int(total), int(largest))
+    with _RANKINGS_LOCK:
+        known = _RANKINGS.get(key)
+        if known is not None:
+            _RANKINGS.move_to_end(key)
+            return known
+    ranked = rank(rubric, scores_of(round_reviews(session, cycle)))
+    with _RANKINGS_LOCK:
+        _RANKINGS[key] = ranked
+        while len(_RANKINGS) > RANKINGS_KEPT:
+            _RANKINGS.popitem(last=False)
+    return ranked
+
+
 def round_reviews(session: Session, cycle: str) -> list[Review]:
     """Each proposal's reviews of its current revision, for every proposal of the round,
     in one query: the current revision is the one numbered `revision_count`."""
@@ -307,7 +348,7 @@ def round_reviews(session: Session, cycle: str) -> list[Review]:
             select(Review)
             .join(Revision, Review.revision_id == Revision.id)
             .join(Proposal, Revision.proposal_id == Proposal.id)
-            .where(Proposal.cycle == cycle, Revision.number == Proposal.revision_count)
+            .where(_current_reviews_of_round(cycle))
             .order_by(Proposal.id, Review.id)
         )
     )

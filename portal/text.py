@@ -10,6 +10,7 @@ result against a short allowlist, so the allowlist alone decides what markup sur
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import importlib.metadata
@@ -95,6 +96,7 @@ def digest(source: str) -> str:
 
 
 @cache
+@functools.cache
 def rules_version() -> str:
     """Changes whenever the output of `render` may change: this module's code (its rules)
     or the Markdown or bleach version. A cache made under other rules is not used."""
@@ -205,19 +207,41 @@ def plain(source: str) -> str:
     return " ".join("".join(reader.parts).split())
 
 
-def render_fields(document: Mapping[str, object], paths: Iterable[str]) -> dict[str, str]:
+def render_fields(
+    document: Mapping[str, object], paths: Iterable[str], known: Mapping[str, tuple[str, str]] | None = None
+) -> dict[str, str]:
     """Sanitized HTML for each non-blank string at `paths`, keyed by concrete dotted path.
 
     Numeric segments index lists and `*` means every element, so 'businesses.items.*.what'
     yields 'businesses.items.0.what', 'businesses.items.1.what', …  Missing keys and indexes
-    are skipped: a half-finished draft is normal.
+    are skipped: a half-finished draft is normal. `known` (see `rendered_fields`) gives
+    HTML already made under the current rules: a path whose text is unchanged reuses it.
     """
+    known = known or {}
     rendered: dict[str, str] = {}
     for path in paths:
         for concrete, value in _resolve(document, path.split("."), ()):
-            if isinstance(value, str) and (html_text := render(value)):
+            if not isinstance(value, str):
+                continue
+            source, made = known.get(concrete, (None, ""))
+            html_text = made if source == value else render(value)
+            if html_text:
                 rendered[concrete] = html_text
     return rendered
+
+
+def rendered_fields(
+    document: Mapping[str, object], html: Mapping[str, object], paths: Iterable[str]
+) -> dict[str, tuple[str, str]]:
+    """(text, HTML) at each concrete path of `paths` that `html` (a `render_fields`
+    result for `document`) has an entry for: what `render_fields` may reuse."""
+    pairs: dict[str, tuple[str, str]] = {}
+    for path in paths:
+        for concrete, value in _resolve(document, path.split("."), ()):
+            made = html.get(concrete)
+            if isinstance(value, str) and isinstance(made, str):
+                pairs[concrete] = (value, made)
+    return pairs
 
 
 def _resolve(node: object, segments: Sequence[str], done: tuple[str, ...]) -> Iterator[tuple[str, object]]:

@@ -166,7 +166,9 @@ def test_a_crash_during_indexing_kills_pagefind_and_keeps_the_old_site(tmp_path:
     [pagefind] = record.read_text().split()
     assert _ended(pagefind, within=10)
     # Pagefind was killed before it wrote its index into the unfinished build.
-    [staging] = [p for p in tmp_path.iterdir() if p.name.startswith(".build-new-")]
+    # The unfinished build and the copies of its pages Pagefind was reading.
+    staging, source = sorted(p for p in tmp_path.iterdir() if p.name.startswith(".build-new-"))
+    assert source.name == f"{staging.name}-search"
     assert not (staging / "pagefind" / "pagefind.js").exists()
     assert files(destination) == old
     build(showcase(tmp_path, content), destination)

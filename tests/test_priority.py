@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal import operations, review
 from portal.db.models import PriorityArea, Proposal, ProposalTownship, Township, User
-from portal.domain.priority import matches, regional_lead_hint
+from portal.domain.priority import regional_lead_hint
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
@@ -53,21 +53,6 @@ def row_of(page: str, title: str) -> str:
 
 
 # --- the rules ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kinds", "wanted", "expected"),
-    [
-        ([], "", True),
-        (["中介城鎮"], "", True),
-        ([], "any", False),
-        (["原鄉"], "any", True),
-        (["中介城鎮", "原鄉"], "原鄉", True),
-        (["中介城鎮"], "農山漁村", False),
-    ],
-)
-def test_priority_filter_rule(kinds: list[str], wanted: str, expected: bool) -> None:
-    assert matches(kinds, wanted) is expected
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ but for their size (tests/bulk.py); the statements are counted on the app's engi
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -181,7 +182,7 @@ PAGES: list[tuple[str, str, Callable[[str], int], Callable[[Portal], int]]] = [
     *((role, "/", _titles, _first_of(role)) for role in ("township", "county", "reviewer", "admin")),
     ("reviewer", "/review/", _titles, _reviewer_rows),
     ("admin", "/review/manage?cycle=2026", _titles, _manage_rows),
-    ("admin", "/review/ranking?cycle=2026", _titles, _ranked),
+    ("admin", "/review/ranking?cycle=2026", _titles, lambda portal: _page(_ranked(portal))),
     ("admin", "/review/ranking.csv?cycle=2026", _csv_rows, _ranked),
     ("admin", "/review/ranking.json?cycle=2026", _json_rows, _ranked),
     ("admin", "/admin/audit", _time_rows, _events),
@@ -215,3 +216,17 @@ def test_list_page_issues_the_same_queries_for_10_and_200_proposals(
         f"{n} proposals, {len(s)} statements:\n" + "\n".join(" ".join(q.split())[:120] for q in s)
         for n, s in statements.items()
     )
+
+
+def test_ranking_pages_follow_the_export_order(portals: dict[int, Portal]) -> None:
+    """Page 2 of the ranking continues where page 1 stopped, in the exports' order."""
+    portal = portals[200]
+    _, exported = portal.get("admin", "/review/ranking.json?cycle=2026")
+    order = [(row["rank"], row["title"]) for row in json.loads(exported)["rows"]]
+    shown = []
+    for number in (1, 2):
+        _, body = portal.get("admin", f"/review/ranking?cycle=2026&page={number}")
+        shown += re.findall(r"<tr>\s*<td>(\d+)</td>\s*<td><a [^>]*>([^<]*)</a>", body)
+
+    assert len(order) > listing.PAGE_SIZE
+    assert [(int(rank), html.unescape(title)) for rank, title in shown] == order

@@ -953,6 +953,20 @@ def test_ranking_leaves_out_a_proposal_nobody_scored(world: Round, ranked_round:
     assert ("埔里丙案（未評分）" in page, "埔里甲案" in page) == (False, True)
 
 
+def test_ranking_worked_out_before_a_new_score_takes_it_in(world: Round, ranked_round: dict[str, Proposal]) -> None:
+    """The ranking is kept between requests; one more review must show at once."""
+    before = json.loads(text_of(world.get(world.admin, f"/review/ranking.json?cycle={CYCLE}")))
+    first, second = world.reviewers[:2]
+    world.score(ranked_round["丙"], first, scores(5, 5, 5))
+    world.score(ranked_round["丙"], second, scores(5, 5, 4))
+    after = json.loads(text_of(world.get(world.admin, f"/review/ranking.json?cycle={CYCLE}")))
+    page = text_of(world.get(world.admin, f"/review/ranking?cycle={CYCLE}"))
+
+    assert [row["proposal_id"] for row in before["rows"]] == [ranked_round["甲"].id, ranked_round["乙"].id]
+    assert [row["proposal_id"] for row in after["rows"]] == [ranked_round[k].id for k in ("丙", "甲", "乙")]
+    assert "埔里丙案（未評分）" in page
+
+
 ADMIN_ONLY = [
     ("get", "/review/manage"),
     ("get", "/review/ranking"),

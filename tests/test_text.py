@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup, escape
 
+from portal.operations import merge_section
 from portal.text import (
     NARRATIVE_FIELDS,
     cached,
@@ -14,6 +15,7 @@ from portal.text import (
     render_fields,
     render_markup,
     render_page,
+    rules_version,
 )
 
 NDC_LINK = '<a href="https://www.ndc.gov.tw/" rel="nofollow noopener">國發會</a>'
@@ -241,3 +243,39 @@ def test_render_page_keeps_section_headings_below_the_title() -> None:
 )
 def test_has_raw_html(source: str, found: bool) -> None:
     assert has_raw_html(source) is found
+
+
+# --- saving: only changed text is converted again -------------------------------------------
+
+
+def test_a_save_converts_only_the_text_that_changed() -> None:
+    """merge_section keeps the HTML of text that did not change, if it was made under
+    today's rules; a marker in place of the real HTML shows which entries were kept."""
+    first = merge_section({}, "dna", {"summary": "**池上**的稻田"})
+    first = merge_section(first, "consensus", {"vision": "青年*回流*"})
+    marked = {**first, "html": {"dna.summary": "<p>KEPT</p>", "consensus.vision": "<p>KEPT</p>"}}
+
+    second = merge_section(marked, "consensus", {"vision": "青年回流、產業升級"})
+
+    assert second["html"] == {"dna.summary": "<p>KEPT</p>", "consensus.vision": "<p>青年回流、產業升級</p>"}
+    assert first["html"] == {
+        "dna.summary": "<p><strong>池上</strong>的稻田</p>",
+        "consensus.vision": "<p>青年<em>回流</em></p>",
+    }
+
+
+def test_a_save_under_other_rules_converts_everything_again() -> None:
+    first = merge_section({}, "dna", {"summary": "**池上**的稻田"})
+    older = {
+        **first,
+        "meta": {**first["meta"], "html_rules": "an-older-text-module"},
+        "html": {"dna.summary": "<p>STALE</p>"},
+    }
+
+    second = merge_section(older, "consensus", {"vision": "青年回流"})
+
+    assert second["html"] == {
+        "dna.summary": "<p><strong>池上</strong>的稻田</p>",
+        "consensus.vision": "<p>青年回流</p>",
+    }
+    assert second["meta"]["html_rules"] == rules_version()

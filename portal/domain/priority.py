@@ -5,8 +5,6 @@ town (中介城鎮) that carries its neighbours; the portal hints at it, never r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from portal.domain.proposal import ProposalType
 
 INTERMEDIATE_TOWN = "中介城鎮"
@@ -22,11 +20,3 @@ def regional_lead_hint(proposal_type: str, lead_name: str, lead_kind: str | None
         f"區域型提案通常由{INTERMEDIATE_TOWN}擔任主提案鄉鎮，帶動周邊鄉鎮；{lead_name}{where}。"
         "這只是提醒，不影響儲存或送出。"
     )
-
-
-def matches(kinds: Sequence[str], wanted: str) -> bool:
-    """A list's priority filter: "" keeps every proposal, "any" those with a priority
-    township among their lead and participants, a kind those with one of that kind."""
-    if not wanted:
-        return True
-    return bool(kinds) if wanted == "any" else wanted in kinds

@@ -40,7 +40,7 @@ from flask import Flask
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
 from portal import text
-from portal.showcase import site
+from portal.showcase import search, site
 from portal.showcase.cases import cache_file
 from portal.showcase.headers import SERVICE_FILES, write_headers_file
 from portal.snapshot import FrontMatterCache
@@ -265,10 +265,38 @@ def index_search(site: Path) -> None:
     """Index the frozen case pages with Pagefind (the build that segments Chinese words)
     into `site/pagefind/`. The freezer removes the previous index with every other file
     it did not write, so each build indexes again and the index always matches the pages.
-    Only case pages are indexed; a site without cases has no index (the search page says so)."""
+    Only case pages are indexed, from copies with a space between Chinese characters
+    (`search.spaced_html`; the pages themselves are untouched); a site without cases has
+    no index (the search page says so)."""
+    pages = sorted(site.glob("cases/*/index.html")) + sorted(site.glob("en/cases/*/index.html"))
     if not any(site.glob("cases/*/index.html")):
         return
-    command = [sys.executable, "-m", "pagefind", "--site", str(site), "--glob", CASE_PAGES, "--silent"]
+    # Named after the staging folder, so the next build removes it if this one is killed.
+    source = site.parent / f"{site.name}-search"
+    shutil.rmtree(source, ignore_errors=True)
+    try:
+        for page in pages:
+            copy = source / page.relative_to(site)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_text(search.spaced_html(page.read_text("utf-8")), "utf-8")
+        _run_pagefind(source, site / "pagefind")
+    finally:
+        shutil.rmtree(source, ignore_errors=True)
+
+
+def _run_pagefind(source: Path, output: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pagefind",
+        "--site",
+        str(source),
+        "--glob",
+        CASE_PAGES,
+        "--output-path",
+        str(output),
+        "--silent",
+    ]
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -284,7 +312,7 @@ def index_search(site: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-    if process.returncode != 0 or not (site / "pagefind" / "pagefind.js").is_file():
+    if process.returncode != 0 or not (output / "pagefind.js").is_file():
         raise SearchIndexError(f"Pagefind 建立搜尋索引失敗：{(err or out).strip()[-500:]}")
 
 

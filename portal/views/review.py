@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import defer, joinedload, selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import StopValidation
 
@@ -19,7 +19,6 @@ from portal.db.models import Conflict, County, Programme, Proposal, ProposalTown
 from portal.domain import brief, diff, scoring, spreadsheet
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
-from portal.domain.priority import matches as priority_matches
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.forms import choices
@@ -287,29 +286,40 @@ def assign(proposal_id: int) -> str | BaseResponse:
     )
 
 
-def _ranking_rows(cycle: str) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
+def _ranked(cycle: str) -> tuple[scoring.Rubric, list[tuple[int, scoring.Ranked]]]:
+    """The round's ranking with each row's rank, narrowed by the priority filter; the rank
+    stays the rank in the whole round, and the filter is one query of ids."""
     rubric = review.rubric()
     dbs = db.session()
-    reviews = review.round_reviews(dbs, cycle)
-    ranked = scoring.rank(rubric, review.scores_of(reviews))
-    # The lead township and its county come with each proposal: one query, not one per place;
-    # so do the priority kinds of the lead and the participants (badge, filter, export).
+    ranked = list(enumerate(review.round_ranking(dbs, rubric, cycle), start=1))
+    wanted = _priority_filter()
+    if wanted:
+        narrowed = listing.Filters(priority=wanted).condition()
+        matching = set(dbs.scalars(select(Proposal.id).where(Proposal.cycle == cycle, narrowed)))
+        ranked = [(position, row) for position, row in ranked if row.proposal_id in matching]
+    return rubric, ranked
+
+
+def _ranking_rows(cycle: str, page: listing.Page | None = None) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
+    """The ranked rows, all of them or one page. Each row's proposal comes in one query with
+    its lead township and county and the priority kinds of the lead and the participants
+    (badge, export), without the document, which no row shows."""
+    rubric, ranked = _ranked(cycle)
+    shown_rows = ranked[page.offset : page.offset + page.size] if page else ranked
     shown = (
         select(Proposal)
         .options(
+            defer(Proposal.content),
             joinedload(Proposal.lead_township).joinedload(Township.county),
             joinedload(Proposal.lead_township).joinedload(Township.priority),
             selectinload(Proposal.participants).joinedload(ProposalTownship.township).joinedload(Township.priority),
         )
-        .where(Proposal.id.in_([r.proposal_id for r in ranked]))
+        .where(Proposal.id.in_([row.proposal_id for _, row in shown_rows]))
     )
-    proposals = {p.id: p for p in dbs.scalars(shown).unique()}
-    wanted = _priority_filter()
-    rows = []
-    for position, row in enumerate(ranked, start=1):  # the rank in the whole round, also when filtered
-        p = proposals[row.proposal_id]
-        if priority_matches(p.priority_kinds, wanted):
-            rows.append({"position": position, "proposal": p, "ranked": row})
+    proposals = {p.id: p for p in db.session().scalars(shown).unique()}
+    rows = [
+        {"position": position, "proposal": proposals[row.proposal_id], "ranked": row} for position, row in shown_rows
+    ]
     return rubric, rows
 
 
@@ -322,15 +332,18 @@ def _priority_filter() -> str:
 @bp.route("/ranking")
 @login_required
 def ranking() -> str:
-    """The round's proposals by leniency-corrected score, with the formula stated."""
+    """The round's proposals by leniency-corrected score, with the formula stated, one
+    page at a time (the exports carry every row)."""
     require_admin()
     cycle = _cycle()
-    rubric, rows = _ranking_rows(cycle)
+    page = listing.Page.of(listing.page_number(request.args.get("page")), len(_ranked(cycle)[1]))
+    rubric, rows = _ranking_rows(cycle, page)
     return render_template(
         "review/ranking.html",
         cycle=cycle,
         rubric=rubric,
         rows=rows,
+        page=page,
         formula=scoring.leniency_formula(rubric),
         priority=_priority_filter(),
         priority_kinds=listing.priority_kinds(db.session()),

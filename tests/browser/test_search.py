@@ -13,7 +13,8 @@ from tests.browser.conftest import Showcase
 
 QUERY = """async (word) => {
   const pagefind = await import(new URL("pagefind/pagefind.js", document.baseURI.replace(/(en\\/)?search\\/.*$/, "")));
-  const found = await pagefind.search(word);
+  // As the search page asks: Chinese spaced into characters, in order (static/js/search.js).
+  const found = await pagefind.search(window.showcaseSearch.term(word));
   const pages = await Promise.all(found.results.map((result) => result.data()));
   return pages.map((page) => page.url).sort();
 }"""
@@ -26,6 +27,14 @@ QUERY = """async (word) => {
         ("search/", "副產物", ["/cases/chishang-rice-2026/"]),
         ("search/", "綠蠵龜", ["/cases/wangan-turtle-island-2026/"]),
         ("search/", "咾咕石", ["/cases/wangan-turtle-island-2026/"]),
+        # Words the index's own segmenter cut elsewhere in their sentence (丁香魚, 可追溯,
+        # 天台山日落): indexed a character at a time, any run of characters is found.
+        ("search/", "香魚", ["/cases/wangan-turtle-island-2026/"]),
+        ("search/", "追溯", ["/cases/wangan-turtle-island-2026/"]),
+        ("search/", "台山日落", ["/cases/wangan-turtle-island-2026/"]),
+        # In order: the same characters the other way round are not a match.
+        ("search/", "魚香", []),
+        ("en/search/", "咾咕石", ["/en/cases/wangan-turtle-island-2026/"]),
         ("search/", "高鐵", []),
         ("en/search/", "turtles", ["/en/cases/wangan-turtle-island-2026/"]),
         ("en/search/", "harvest", ["/en/cases/chishang-rice-2026/"]),
@@ -51,5 +60,11 @@ def test_search_page_shows_results_with_filters_for_a_query_in_the_address(page:
     expect(filters).to_have_count(5, timeout=20_000)
     names = sorted(name.strip() for name in filters.all_inner_texts())
     assert names == sorted(["區域", "年度", "策略", "縣市", "類型"])
+    # Shown as the page writes them, without the spaces the index put between characters.
+    excerpt = page.locator(".pagefind-ui__result-excerpt").first.inner_text()
+    assert "<mark>" not in excerpt and "綠蠵龜" in excerpt, excerpt
+    # Each value with its count of results: 望安 is in 澎湖縣; 池上 (臺東縣) is not a result.
+    values = {v.strip() for v in page.locator(".pagefind-ui__filter-label").all_text_contents()}
+    assert {"澎湖縣 (1)", "臺東縣 (0)", "2026 梯次 (1)"} <= values, values
     results.first.click()
     expect(page.locator("h1")).to_have_text("望安綠蠵龜之島：花宅聚落慢活創生計畫")

@@ -3,6 +3,40 @@
 (function () {
   "use strict";
 
+  // The index holds Chinese one character at a time (portal/showcase/search.py): a query
+  // is spaced the same way, and a one-word query asks for its characters in order.
+  var HAN = "\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\u{20000}-\\u{3134f}";
+  var hasHan = new RegExp("[" + HAN + "]", "u");
+  var betweenHan = new RegExp("(?<=[" + HAN + "])(?=[" + HAN + "])", "gu");
+  // A space the index put between two characters, also beside a highlight's tags
+  // ("<mark>綠 </mark><mark>蠵 </mark>").
+  var indexSpace = new RegExp("(?<=[" + HAN + "](?:</?mark>)*)\\s+(?=(?:</?mark>)*[" + HAN + "])", "gu");
+
+  function searchTerm(query) {
+    var words = query.trim().split(/\s+/).filter(Boolean);
+    var spaced = words.map(function (word) { return word.replace(betweenHan, " "); });
+    if (words.length === 1 && hasHan.test(words[0]) && words[0].indexOf('"') < 0) {
+      return '"' + spaced[0] + '"';
+    }
+    return spaced.join(" ");
+  }
+
+  function unspace(text) {
+    return typeof text === "string" ? text.replace(indexSpace, "") : text;
+  }
+
+  function shown(result) {
+    result.meta.title = unspace(result.meta.title);
+    result.excerpt = unspace(result.excerpt);
+    (result.sub_results || []).forEach(function (sub) {
+      sub.title = unspace(sub.title);
+      sub.excerpt = unspace(sub.excerpt);
+    });
+    return result;
+  }
+
+  window.showcaseSearch = { term: searchTerm, unspace: unspace };
+
   var box = document.getElementById("search");
   if (!box) {
     return;
@@ -30,7 +64,9 @@
       bundlePath: bundle,
       showImages: false,
       showSubResults: false,
-      autofocus: true
+      autofocus: true,
+      processTerm: searchTerm,
+      processResult: shown
     });
     // Pagefind names its field by title only, which not every screen reader announces:
     // give it the page's heading as its label.
