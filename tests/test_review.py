@@ -768,8 +768,8 @@ def diff_shown(page: str) -> tuple[str, list[tuple[str, str]]]:
 
 def kpi_line(indicator: str) -> str:
     return (
-        f"KPI 第 1 列｜指標：{indicator}｜衡量標準：新增之全職勞保投保人數｜單位：人｜現況：0｜現況年：2025"
-        "｜目標：45｜目標年：2028｜方向：+"
+        f"KPI 第 1 列｜指標：{indicator}｜類型：成果指標｜衡量標準：新增之全職勞保投保人數｜單位：人｜現況：0"
+        "｜現況年：2025｜現況來源：｜目標：45｜目標年：2028｜方向：+｜逐年目標："
     )
 
 
