@@ -202,11 +202,22 @@ def test_decision_page_offers_every_meeting_latest_first(world: Round, session: 
 
     select_html = re.search(r'<select[^>]*name="meeting"[^>]*>(.*?)</select>', page, re.S)
     assert select_html is not None
-    options = re.findall(r'<option( selected)? value="(\d+)">([^<]*)</option>', select_html.group(1))
+    options = re.findall(r'<option( selected)? value="(\d*)">([^<]*)</option>', select_html.group(1))
     assert options == [
+        ("", "", "（請選擇會議）"),
         (" selected", str(world.meeting.id), f"{MEETING}（{TODAY.isoformat()}）"),
         ("", str(early.id), f"第1次地方創生會報（{EARLY.isoformat()}）"),
     ]
+
+
+def test_decision_without_a_meeting_is_refused_next_to_the_field(world: Round, session: Session) -> None:
+    proposal = screened_proposal(world)
+
+    page = world.decide(proposal, {"outcome": "approve", "reasons": "三高", "meeting": ""})
+
+    assert field_errors(page) == {"meeting": ["請選擇做成決定的會議"]}
+    assert world.fresh(proposal).status == "in_review"
+    assert list(session.scalars(select(Decision))) == []
 
 
 # --- agendas and meeting pages ---------------------------------------------------------------

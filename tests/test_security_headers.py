@@ -140,6 +140,8 @@ class World:
         programme = session.scalars(select(Programme).order_by(Programme.id)).first()
         assert programme is not None
         self.programme_id = programme.id
+        # A round (梯次) record, for its edit page.
+        self.call = make.round()
         newcomer = make.user(Role.TOWNSHIP, township=PULI, password=None)
         self.token = accounts.issue_password_link(session, newcomer)
         session.commit()
@@ -202,6 +204,9 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "review.score": [(f"/review/{in_review}", "reviewer", 200)],
         "review.decide": [(f"/review/decide/{in_review}", "admin", 200)],
         "meetings.index": [("/admin/meetings/", "admin", 200)],
+        "rounds.index": [("/admin/rounds/", "admin", 200)],
+        "rounds.new": [("/admin/rounds/new", "admin", 200)],
+        "rounds.edit": [(f"/admin/rounds/{w.call.id}", "admin", 200)],
         "meetings.show": [(f"/admin/meetings/{w.round.meeting.id}", "admin", 200)],
         "review.manage": [("/review/manage", "admin", 200)],
         "review.assign": [(f"/review/manage/{in_review}/assign", "admin", 200)],

@@ -469,8 +469,8 @@ def test_statistics_page_charts_agree_with_the_cases(published: Path, tmp_path: 
     funding = table_rows(html, "funding-heading")
     assert funding == [
         ("中央部會計畫", "18,900"),
-        ("縣市政府", "1,000"),
         ("鄉鎮市區公所", "1,300"),
+        ("花東基金", "1,000"),
         ("民間投資", "14,700"),
     ]
     assert sum(int(v.replace(",", "")) for _, v in funding) == sum(c["budget_total"] for c in document["cases"])
@@ -538,7 +538,7 @@ def test_case_page_has_schedule_and_funding_charts(published: Path, tmp_path: Pa
         "四季稻田文化旅遊 2026-04～2028-12"
     )
     assert funding and funding.group(1) == (
-        "經費來源（千元）：中央部會計畫 9,300；縣市政府 1,000；鄉鎮市區公所 700；民間投資 9,000"
+        "經費來源（千元）：中央部會計畫 9,300；鄉鎮市區公所 700；花東基金 1,000；民間投資 9,000"
     )
 
 

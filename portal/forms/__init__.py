@@ -28,6 +28,14 @@ class RowForm(Form):
         locales = LOCALES
 
 
+def optional_int(value: object) -> int | None:
+    """A select's coerce for numbered choices behind an empty placeholder option: the
+    placeholder is None, which `InputRequired` then reports in the field's own words."""
+    if value is None or value == "":
+        return None
+    return int(str(value))
+
+
 def choices(pairs: Iterable[tuple[object, str]]) -> list[SelectChoice]:
     """(value, label) pairs as the option objects WTForms 3.3 expects."""
     return [SelectChoice(value, label) for value, label in pairs]

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.domain.meetings import too_early
 from portal.domain.scoring import Rubric
-from portal.forms import PortalForm, RowForm, choices, single_line
+from portal.forms import PortalForm, RowForm, choices, optional_int, single_line
 from portal.forms.wizard import AMOUNT_MAX
 from portal.review import CONFIDENCE, OUTCOMES
 
@@ -133,7 +133,7 @@ class DecisionForm(PortalForm):
     )
     meeting = SelectField(
         "會議",
-        coerce=int,
+        coerce=optional_int,
         validators=[InputRequired("請選擇做成決定的會議")],
         description="決定日期即會議日期；會議要先在「會報會議」頁登錄。",
     )

@@ -354,7 +354,9 @@ def meeting_choices(form: DecisionForm, proposal: Proposal) -> None:
     """Offer every meeting, the latest first, and pre-select the latest one the decision
     may be taken at (held on or after the current revision's submission)."""
     held = meetings.all_meetings(db.session())
-    form.meeting.choices = choices((m.id, f"{m.name}（{m.held_on.isoformat()}）") for m in held)
+    # An empty first option, so that nothing is chosen by accident when no meeting fits.
+    offered = ((m.id, f"{m.name}（{m.held_on.isoformat()}）") for m in held)
+    form.meeting.choices = choices([("", "（請選擇會議）"), *offered])
     form.meeting_dates = {m.id: m.held_on for m in held}
     form.submitted_on = review.submitted_on(proposal)
     allowed = [m for m in held if form.submitted_on is None or m.held_on >= form.submitted_on]

@@ -86,10 +86,46 @@ def write_and_submit(page: Page, base: str, title: str, shots: str | None = None
         ["1. 我的DNA", "2. 利害關係人", "3. 形成共識願景過程", "4. 創生事業構想", "5. 資源需求與協助", "6. KPI"]
     )
     expect(brief).to_contain_text("埔里鎮農會〔產〕集貨與包裝；投入：提供包裝場")
-    expect(brief).to_contain_text("合計 14,000 千元：中央部會計畫 8,000、民間投資 6,000；民間投資 42.9%")
+    expect(brief).to_contain_text("經費需求及財源表（新臺幣千元）：合計 14,000 千元；民間投資 42.9%")
+    grid = brief.get_by_role("table")
+    expect(grid.get_by_role("row").filter(has_text="總計")).to_have_text(re.compile(r"總計\s*8,000\s*6,000\s*14,000"))
     if shots:
         screenshot(page, f"{shots}-brief")
     logout(page)
+
+
+def assign_and_score(page: Page, base: str, title: str, shots: bool = False) -> None:
+    """The NDC assigns the two suggested reviewers, and both score the case high enough
+    for the 三高 screening (進行後續媒合)."""
+    login(page, base, ADMIN)
+    page.get_by_role("link", name="審查管理").click()
+    page.get_by_role("row").filter(has_text=title).get_by_role("link", name="分派委員").click()
+    for name in REVIEWERS.values():
+        expect(page.get_by_label(name)).to_be_checked()
+    if shots:
+        screenshot(page, "desktop-assign")
+    page.get_by_role("button", name="分派", exact=True).click()
+    assert flash(page) == "已分派委員。"
+    expect(page.get_by_role("row").filter(has_text=title)).to_contain_text("0/2")
+    logout(page)
+
+    for number, email in enumerate(REVIEWERS):
+        login(page, base, email)
+        page.get_by_role("link", name="我的審查").click()
+        page.get_by_role("link", name=title).click()
+        for criterion in ("可行性", "創意性", "外溢性"):
+            page.get_by_role("group", name=criterion).get_by_label(f"{5 - number} 分").check()
+        page.get_by_role("group", name="是否跨領域").get_by_label("是").check()
+        page.get_by_role("group", name="是否跨部會").get_by_label("是").check()
+        page.get_by_label("高：熟悉這個領域").check()
+        page.get_by_label("內部意見").fill("包裝場選址可再評估。")
+        page.get_by_label("給公所的意見").fill("請補充夜間遊程的安全規劃。")
+        page.get_by_label("我確認上面這段意見可以提供給公所").check()
+        if shots and number == 0:
+            screenshot(page, "desktop-score")
+        page.get_by_role("button", name="送出評分").click()
+        assert flash(page).startswith("已送出評分")
+        logout(page)
 
 
 def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Portal, dialogs: Dialogs) -> None:
@@ -104,36 +140,7 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
     assert flash(page) == "已完成「轉送國發會」，提案目前為「縣市已轉送國發會」。"
     logout(page)
 
-    # The NDC assigns the two suggested reviewers.
-    login(page, base, ADMIN)
-    page.get_by_role("link", name="審查管理").click()
-    page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name="分派委員").click()
-    for name in REVIEWERS.values():
-        expect(page.get_by_label(name)).to_be_checked()
-    screenshot(page, "desktop-assign")
-    page.get_by_role("button", name="分派", exact=True).click()
-    assert flash(page) == "已分派委員。"
-    expect(page.get_by_role("row").filter(has_text=TITLE)).to_contain_text("0/2")
-    logout(page)
-
-    # Both score it.
-    for number, email in enumerate(REVIEWERS):
-        login(page, base, email)
-        page.get_by_role("link", name="我的審查").click()
-        page.get_by_role("link", name=TITLE).click()
-        for criterion in ("可行性", "創意性", "外溢性"):
-            page.get_by_role("group", name=criterion).get_by_label(f"{5 - number} 分").check()
-        page.get_by_role("group", name="是否跨領域").get_by_label("是").check()
-        page.get_by_role("group", name="是否跨部會").get_by_label("是").check()
-        page.get_by_label("高：熟悉這個領域").check()
-        page.get_by_label("內部意見").fill("包裝場選址可再評估。")
-        page.get_by_label("給公所的意見").fill("請補充夜間遊程的安全規劃。")
-        page.get_by_label("我確認上面這段意見可以提供給公所").check()
-        if number == 0:
-            screenshot(page, "desktop-score")
-        page.get_by_role("button", name="送出評分").click()
-        assert flash(page).startswith("已送出評分")
-        logout(page)
+    assign_and_score(page, base, TITLE, shots=True)
 
     # The NDC records today's working meeting, puts the screened case on its agenda,
     # and approves it there with matched resources, then publishes.
@@ -181,6 +188,10 @@ def test_proposal_from_first_draft_to_the_public_showcase(page: Page, portal: Po
 
 CROSS_TITLE = "埔里古坑山城茶路區域計畫"
 PARTNER_COUNTY = "county-10009@demo.example.org"  # 雲林縣, whose 古坑鄉 borders 南投縣
+MINISTRY = "ministry@demo.example.org"
+OFFERED_MINISTRY = "經濟部（中小及新創企業署）"
+OFFERED = "推動中小企業城鄉創生轉型輔導計畫（SBTR）"
+CROSS_MEETING = "第13次地方創生會報"
 
 
 def write_cross_county_plan(page: Page, base: str) -> None:
@@ -236,8 +247,48 @@ def test_cross_county_plan_is_co_signed_before_the_lead_county_forwards(
     assert flash(page) == "已完成「轉送國發會」，提案目前為「縣市已轉送國發會」。"
     logout(page)
     assert dialogs.messages[-2:] == ["確定代表貴縣市同意參與這件提案嗎？", "確定要「轉送國發會」嗎？"]
-    # From here the plan goes on like any forwarded case (assignment, scoring, ministry
-    # matching, a meeting's decision): extend this journey with those steps.
+
+    # Scored high by both reviewers, it passes the 三高 screening and reaches the ministries.
+    assign_and_score(page, base, CROSS_TITLE)
+    login(page, base, MINISTRY)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="媒合提案").click()
+    page.get_by_role("link", name=CROSS_TITLE).click()
+    expect(page.get_by_role("region", name=re.compile("^評分摘要"))).to_contain_text("篩選結果：進行後續媒合")
+    # Aggregated scores only: no reviewer's name and no internal comment.
+    for hidden in (*REVIEWERS.values(), "包裝場選址可再評估。"):
+        expect(page.get_by_role("main")).not_to_contain_text(hidden)
+    page.get_by_label("部會計畫").select_option(label=OFFERED)
+    page.get_by_label("金額（千元）").fill("1800")
+    page.get_by_label("年度").fill("2027")
+    page.get_by_role("button", name="提出媒合計畫").click()
+    assert flash(page) == "已提出媒合計畫，國發會將在做成決定時確認。"
+    screenshot(page, "desktop-ministry-offer")
+    logout(page)
+
+    # The NDC records a 會報, puts the case on its agenda and approves it there, taking
+    # the ministry's offer into the decision.
+    login(page, base, ADMIN)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="會報會議").click()
+    page.get_by_label("會報", exact=True).check()
+    page.get_by_label("次別（第幾次）").fill("13")
+    page.get_by_label("會議日期").fill(TODAY)
+    page.get_by_role("button", name="登錄會議").click()
+    assert flash(page) == f"已登錄{CROSS_MEETING}（{TODAY}）。"
+    page.get_by_label("列入議程的提案").select_option(label=f"{CROSS_TITLE}（南投縣埔里鎮，v1）")
+    page.get_by_role("button", name="列入議程").click()
+    assert flash(page) == f"已將「{CROSS_TITLE}」列入議程。"
+    page.locator("#agenda").get_by_role("listitem").filter(has_text=CROSS_TITLE).get_by_role(
+        "link", name="做成決定"
+    ).click()
+    page.get_by_label("核定", exact=True).check()
+    page.get_by_label(re.compile("^會議")).select_option(label=f"{CROSS_MEETING}（{TODAY}）")
+    page.get_by_label(re.compile(f"^{re.escape(OFFERED_MINISTRY)}：{re.escape(OFFERED)}")).check()
+    page.get_by_role("button", name="記錄決定").click()
+    assert flash(page) == "已記錄決定：核定。"
+    expect(page.locator(".meta .badge")).to_have_text("核定")
+    expect(page.get_by_role("main")).to_contain_text(f"{OFFERED_MINISTRY}：{OFFERED}")
+    screenshot(page, "desktop-cross-county-decided")
+    logout(page)
 
 
 def test_wizard_without_javascript(browser: Browser, portal: Portal) -> None:
