@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from portal import operations
-from portal.db.models import CoSignature, County, OutboxMessage, Proposal, User, utcnow
+from portal import notifications, operations
+from portal.db.models import CoSignature, County, Proposal, User, utcnow
 from portal.domain import cosign as rules
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError, PermissionDenied
@@ -157,14 +157,4 @@ def _tell_lead(session: Session, proposal: Proposal, actor: User, event: str, wh
     people = session.scalars(
         select(User).where(User.active.is_(True), lead_county | authors, User.id != actor.id).order_by(User.id)
     )
-    title = proposal.title or "未命名提案"
-    for user in people:
-        session.add(
-            OutboxMessage(
-                recipient_id=user.id,
-                event=event,
-                proposal_id=proposal.id,
-                subject=f"【地方創生提案】{title}：{what}",
-                body=f"提案：{title}（{proposal.lead_township.full_name}）\n{what}",
-            )
-        )
+    notifications.queue(session, proposal, people, event, what)

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from portal import operations, review
+from portal import notifications, operations, review
 from portal.db.models import (
     Decision,
     MatchedResource,
     MatchOffer,
-    OutboxMessage,
     Programme,
     Proposal,
     Review,
@@ -212,16 +211,8 @@ def offer(
         body.append(f"說明：{made.note}")
     body += warnings
     body.append("請在做成決定時確認是否納入媒合資源。")
-    for admin in session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))):
-        session.add(
-            OutboxMessage(
-                recipient_id=admin.id,
-                event="match_offer",
-                proposal_id=proposal.id,
-                subject=f"【地方創生提案】{proposal.title}：{programme.ministry}提議媒合計畫",
-                body="\n".join(body),
-            )
-        )
+    admins = notifications.admins(session)
+    notifications.queue(session, proposal, admins, "match_offer", f"{programme.ministry}提議媒合計畫", "\n".join(body))
     return made, warnings
 
 

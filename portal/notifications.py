@@ -36,6 +36,30 @@ def recipients(session: Session, proposal: Proposal, audiences: Iterable[Audienc
     return list(found.values())
 
 
+def queue(
+    session: Session, proposal: Proposal, users: Iterable[User], event: str, what: str, body: str | None = None
+) -> None:
+    """One message about `proposal` to each of `users`: the subject names the proposal and
+    `what` happened; the body, unless given, names the proposal and its lead township."""
+    title = proposal.title or "未命名提案"
+    text = body if body is not None else f"提案：{title}（{proposal.lead_township.full_name}）\n{what}"
+    for user in users:
+        session.add(
+            OutboxMessage(
+                recipient_id=user.id,
+                event=event,
+                proposal_id=proposal.id,
+                subject=f"【地方創生提案】{title}：{what}",
+                body=text,
+            )
+        )
+
+
+def admins(session: Session) -> list[User]:
+    """The NDC's active accounts."""
+    return list(session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)))
+
+
 # What a partner county of a cross-county plan is asked to do when the plan reaches it.
 PARTNER_NOTE = "貴縣市有鄉鎮市區參與這件跨縣市提案：請到提案頁面按「同意參與」，主提案縣市才能轉送國發會。"
 

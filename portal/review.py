@@ -24,7 +24,6 @@ from portal.db.models import (
     Decision,
     MatchedResource,
     Meeting,
-    OutboxMessage,
     Programme,
     Proposal,
     Review,
@@ -90,16 +89,14 @@ def declare_conflict(session: Session, proposal: Proposal, reviewer: User, reaso
     if not reason.strip():
         raise DomainError("請說明需要迴避的原因。")
     add_conflict(session, reviewer, "proposal", str(proposal.id), reason, reviewer)
-    for admin in session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True))):
-        session.add(
-            OutboxMessage(
-                recipient_id=admin.id,
-                event="conflict",
-                proposal_id=proposal.id,
-                subject=f"【地方創生提案】{proposal.title}：委員申報利益迴避",
-                body=f"{reviewer.name} 申報迴避：{reason.strip()}\n請另行分派委員。",
-            )
-        )
+    notifications.queue(
+        session,
+        proposal,
+        notifications.admins(session),
+        "conflict",
+        "委員申報利益迴避",
+        body=f"{reviewer.name} 申報迴避：{reason.strip()}\n請另行分派委員。",
+    )
 
 
 # --- assignment ----------------------------------------------------------------------------
@@ -160,15 +157,7 @@ def assign(session: Session, proposal: Proposal, actor: User, reviewer_ids: list
 
 
 def _notify(session: Session, proposal: Proposal, user: User, event: str, what: str) -> None:
-    session.add(
-        OutboxMessage(
-            recipient_id=user.id,
-            event=event,
-            proposal_id=proposal.id,
-            subject=f"【地方創生提案】{proposal.title}：{what}",
-            body=f"提案：{proposal.title}（{proposal.lead_township.full_name}）\n{what}",
-        )
-    )
+    notifications.queue(session, proposal, [user], event, what)
 
 
 # --- reviews -------------------------------------------------------------------------------
