@@ -300,12 +300,10 @@ def _ranked(cycle: str) -> tuple[scoring.Rubric, list[tuple[int, scoring.Ranked]
     return rubric, ranked
 
 
-def _ranking_rows(cycle: str, page: listing.Page | None = None) -> tuple[scoring.Rubric, list[dict[str, Any]]]:
-    """The ranked rows, all of them or one page. Each row's proposal comes in one query with
-    its lead township and county and the priority kinds of the lead and the participants
-    (badge, export), without the document, which no row shows."""
-    rubric, ranked = _ranked(cycle)
-    shown_rows = ranked[page.offset : page.offset + page.size] if page else ranked
+def _ranking_rows(shown_rows: list[tuple[int, scoring.Ranked]]) -> list[dict[str, Any]]:
+    """The rows shown, each with its proposal: one query for all of them, with the lead
+    township and county and the priority kinds of the lead and the participants (badge,
+    export), without the document, which no row shows."""
     shown = (
         select(Proposal)
         .options(
@@ -317,10 +315,9 @@ def _ranking_rows(cycle: str, page: listing.Page | None = None) -> tuple[scoring
         .where(Proposal.id.in_([row.proposal_id for _, row in shown_rows]))
     )
     proposals = {p.id: p for p in db.session().scalars(shown).unique()}
-    rows = [
+    return [
         {"position": position, "proposal": proposals[row.proposal_id], "ranked": row} for position, row in shown_rows
     ]
-    return rubric, rows
 
 
 def _priority_filter() -> str:
@@ -336,8 +333,9 @@ def ranking() -> str:
     page at a time (the exports carry every row)."""
     require_admin()
     cycle = _cycle()
-    page = listing.Page.of(listing.page_number(request.args.get("page")), len(_ranked(cycle)[1]))
-    rubric, rows = _ranking_rows(cycle, page)
+    rubric, ranked = _ranked(cycle)
+    page = listing.Page.of(listing.page_number(request.args.get("page")), len(ranked))
+    rows = _ranking_rows(ranked[page.offset : page.offset + page.size])
     return render_template(
         "review/ranking.html",
         cycle=cycle,
@@ -365,7 +363,8 @@ def meeting_choices(form: DecisionForm, proposal: Proposal) -> None:
 
 
 def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
-    rubric, rows = _ranking_rows(cycle)
+    rubric, in_order = _ranked(cycle)
+    rows = _ranking_rows(in_order)
     fields = ["rank", "proposal_id", "title", "township", "priority_kind", "status", "reviews"]
     for c in rubric.criteria:
         fields += [f"{c.code}_mean", f"{c.code}_median", f"{c.code}_min", f"{c.code}_max", f"{c.code}_disagreement"]
