@@ -43,6 +43,8 @@ def group(page: Page, legend: str) -> Locator:
 def task_list(page: Page) -> dict[str, str]:
     """The task list as a person reads it: each section with its state."""
     rows = page.locator(".task-list .task")
+    # A click that navigates returns once the new page starts loading: wait for its rows.
+    expect(rows.first).to_be_visible()
     return {
         rows.nth(i).get_by_role("link").inner_text(): rows.nth(i).locator(".badge").inner_text()
         for i in range(rows.count())
@@ -202,6 +204,8 @@ def open_proposal(page: Page, base: str, title: str) -> None:
     """From the home page's list, as everyone finds their proposals."""
     page.goto(f"{base}/")
     page.get_by_role("link", name=title, exact=True).click()
+    page.wait_for_url(re.compile(r"/proposals/\d+"))
+    page.wait_for_load_state()
 
 
 def proposal_id(page: Page) -> int:
