@@ -20,7 +20,17 @@ from portal.db.models import AuditEvent, utcnow
 from portal.domain.audit_chain import GENESIS, event_hash
 
 # Table -> what it holds, as the triggers' messages name it.
-PROTECTED = {"audit_event": "稽核紀錄", "revision": "提案版本", "review": "審查評分"}
+PROTECTED = {
+    "audit_event": "稽核紀錄",
+    "revision": "提案版本",
+    "review": "審查評分",
+    # Migration 0011: the follow-up of approved cases.
+    "counsel_entry": "輔導紀錄",
+    "progress_report": "執行進度報告",
+    "yearend_review": "年底檢核",
+    "yearend_reopening": "重新開啟年底檢核",
+    "case_closing": "結案檢討",
+}
 # One key for the whole database: every transaction that appends to the chain takes it.
 CHAIN_LOCK_KEY = 0x41554454  # "AUDT"
 # The columns an event's hash covers (its id is not known before it is inserted).

@@ -23,9 +23,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_mapper, object_session, relationship
 
 from portal.domain import cosign as cosign_rules
+from portal.domain.followup import IssueOwner, LogKind, Rating
 from portal.domain.meetings import MeetingKind
 from portal.domain.permissions import conflict_applies
 from portal.domain.programmes import Validity
@@ -644,12 +645,185 @@ class RoundReminder(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"))
 
 
+# --- after approval: counselling, progress reports, year-end review, closing ----------------
+
+
+class CounselEntry(Base):
+    """A visit (現地勘察), meeting or call of a case's counselling team. Internal unless
+    marked for the township; written once, like the rest of the case's history."""
+
+    __tablename__ = "counsel_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    held_on: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(120), default="")
+    attendees: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    visible_to_township: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    author: Mapped[User] = relationship()
+    issues: Mapped[list[CounselIssue]] = relationship(back_populates="entry", order_by="CounselIssue.id")
+
+    @property
+    def kind_enum(self) -> LogKind:
+        return LogKind(self.kind)
+
+
+class CounselIssue(Base):
+    """A problem (問題) a counselling entry raised, with who must act on it and by when.
+    Resolving it stamps the row with how; it is visible to the township when its entry is."""
+
+    __tablename__ = "counsel_issue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("counsel_entry.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(10))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entry: Mapped[CounselEntry] = relationship(back_populates="issues")
+    proposal: Mapped[Proposal] = relationship()
+    resolved_by: Mapped[User | None] = relationship()
+
+    @property
+    def owner_enum(self) -> IssueOwner:
+        return IssueOwner(self.owner)
+
+
+class ReportRound(Base):
+    """The NDC's due date for every approved case's progress report on one year."""
+
+    __tablename__ = "report_round"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    due_on: Mapped[date] = mapped_column(Date)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportDraft(Base):
+    """The township's report for one year while it is being written: saved section by
+    section, with the same optimistic locking as a proposal, until it is submitted."""
+
+    __tablename__ = "report_draft"
+    __table_args__ = (UniqueConstraint("proposal_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 (read once by the mapper)
+
+
+class ProgressReport(Base):
+    """A submitted yearly progress report (執行進度報告), frozen like a revision. The
+    first for a year is number 1; an amendment is the next number, the earlier kept.
+    `revision_id` is the approved revision whose KPIs and businesses it reports on
+    (the content's `index` fields point into its lists)."""
+
+    __tablename__ = "progress_report"
+    __table_args__ = (UniqueConstraint("proposal_id", "year", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(Document)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by: Mapped[User] = relationship()
+    proposal: Mapped[Proposal] = relationship()
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} 年第 {self.number} 版"
+
+
+class YearEndReview(Base):
+    """The counselling team's year-end review (年底檢核) of one submitted report: a
+    rating, a comment to the township, an internal comment, and which of the reported
+    KPI values it accepts (`accepted_kpis`: indexes into the approved revision's KPIs).
+    Written once; reopening it is a row of its own (YearEndReopening)."""
+
+    __tablename__ = "yearend_review"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("progress_report.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    rating: Mapped[str] = mapped_column(String(10))
+    comment_to_township: Mapped[str] = mapped_column(Text, default="")
+    internal_comment: Mapped[str] = mapped_column(Text, default="")
+    accepted_kpis: Mapped[list[int]] = mapped_column(Document, default=list)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewer: Mapped[User] = relationship()
+    report: Mapped[ProgressReport] = relationship()
+
+    @property
+    def rating_enum(self) -> Rating:
+        return Rating(self.rating)
+
+
+class YearEndReopening(Base):
+    """A year-end review set aside, with the reason, so the township may amend its report."""
+
+    __tablename__ = "yearend_reopening"
+    review_id: Mapped[int] = mapped_column(ForeignKey("yearend_review.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    reopened_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    reopened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CaseClosing(Base):
+    """The NDC's closing review (結案檢討) of a case: after it no more reports are due."""
+
+    __tablename__ = "case_closing"
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), primary_key=True)
+    rating: Mapped[str] = mapped_column(String(10))
+    lessons: Mapped[str] = mapped_column(Text)
+    review: Mapped[str] = mapped_column(Text, default="")
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_by: Mapped[User] = relationship()
+
+    @property
+    def rating_enum(self) -> Rating:
+        return Rating(self.rating)
+
+
+class ReportReminder(Base):
+    """A progress-report reminder already queued: one per (case, year, due date, days
+    before, account) however often `portal reports remind` runs."""
+
+    __tablename__ = "report_reminder"
+    __table_args__ = (UniqueConstraint("proposal_id", "year", "due_on", "days_before", "recipient_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[date] = mapped_column(Date)
+    days_before: Mapped[int] = mapped_column(Integer)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_message.id"))
+
+
 class ImmutableRecordError(RuntimeError):
     """Raised when code tries to change a revision or an audit event after writing it."""
+
+
+# Written once: database triggers refuse UPDATE and DELETE on their tables too.
+HISTORY = (Revision, AuditEvent, Review, CounselEntry, ProgressReport, YearEndReview, YearEndReopening, CaseClosing)
 
 
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_history(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, Revision | AuditEvent | Review) and (obj in session.deleted or session.is_modified(obj)):
-            raise ImmutableRecordError(f"{type(obj).__name__} {obj.id} cannot be changed")
+        if isinstance(obj, HISTORY) and (obj in session.deleted or session.is_modified(obj)):
+            raise ImmutableRecordError(
+                f"{type(obj).__name__} {object_mapper(obj).primary_key_from_instance(obj)} cannot be changed"
+            )

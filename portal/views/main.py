@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import db, listing
+from portal import counsel, db, listing, reports
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County
 from portal.domain import permissions as perm
@@ -63,6 +63,8 @@ def index() -> str | BaseResponse:
         notes=notes,
         editable={p.id for p in proposals if perm.can_edit(current_user, facts[p.id])},
         can_create=current_user.role in ("township", "county"),
+        **counsel.dashboard(dbs, current_user),
+        **reports.dashboard(dbs, current_user),
     )
 
 

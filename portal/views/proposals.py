@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from portal import cosign, db, operations, publish
 from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Review
+from portal.domain import followup
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
@@ -54,6 +55,7 @@ def detail(proposal_id: int) -> str:
         can_cosign=cosign.can_sign(current_user, proposal),
         can_withdraw_cosign=cosign.can_withdraw(current_user, proposal),
         withdraw_cosign_form=WithdrawCoSignForm(),
+        followed=proposal.state in followup.FOLLOWED_STATES and followup.reads_reports(current_user, proposal),
     )
 
 

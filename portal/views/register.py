@@ -15,7 +15,20 @@ from portal.db.models import OutboxMessage
 from portal.domain import brief, funding
 from portal.domain.states import State
 from portal.domain.workflow import TRANSITIONS, Action
-from portal.views import admin, localtime, main, meetings, notifications, proposals, review, wizard
+from portal.views import (
+    admin,
+    counsel,
+    followup,
+    localtime,
+    main,
+    meetings,
+    notifications,
+    proposals,
+    reports,
+    review,
+    wizard,
+    yearend,
+)
 from portal.views import ministry as ministry_views
 from portal.views import rounds as round_views
 
@@ -30,6 +43,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(ministry_views.bp)
     app.register_blueprint(round_views.bp)
+    for module in (followup, counsel, reports, yearend):
+        app.register_blueprint(module.bp)
 
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
