@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.db.models import OutboxMessage, Proposal, User
+from portal.domain.followup import FollowStep
 from portal.domain.roles import Role
 from portal.domain.workflow import Audience, Transition
 
@@ -90,3 +91,12 @@ def queue_transition(
     ]
     session.add_all(messages)
     return messages
+
+
+def queue_step(
+    session: Session, proposal: Proposal, step: FollowStep, actor: User, what: str, body: str | None = None
+) -> None:
+    """Tell the audiences of a follow-up step (portal.domain.followup.STEPS) what
+    happened; the actor is not told of their own act."""
+    people = recipients(session, proposal, [Audience(a) for a in step.notify])
+    queue(session, proposal, [u for u in people if u.id != actor.id], step.step.value, what, body)

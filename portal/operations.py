@@ -43,7 +43,7 @@ from portal.db.models import (
     User,
     utcnow,
 )
-from portal.domain import brief
+from portal.domain import brief, followup
 from portal.domain import cosign as cosign_rules
 from portal.domain import permissions as perm
 from portal.domain import rounds as round_rules
@@ -79,9 +79,16 @@ OTHER_ACTIONS = {
 }
 
 
+# The follow-up of approved cases (portal.domain.followup): each step, and the NDC
+# setting a year's report due date.
+FOLLOWUP_ACTIONS = {s.value: rule.label for s, rule in followup.STEPS.items()} | {
+    "report_round_set": "設定執行進度報告期限"
+}
+
+
 def action_labels() -> dict[str, str]:
     """Every audit action with its Chinese label, workflow moves first."""
-    return {a.value: t.label for a, t in TRANSITIONS.items()} | OTHER_ACTIONS
+    return {a.value: t.label for a, t in TRANSITIONS.items()} | OTHER_ACTIONS | FOLLOWUP_ACTIONS
 
 
 def audit(
