@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +21,15 @@ from sqlalchemy.orm import Session
 
 from portal import audit, db, operations, review
 from portal.db import history, migrate
-from portal.db.models import AuditEvent, Review
+from portal.db.models import (
+    AuditEvent,
+    CaseClosing,
+    CounselEntry,
+    ProgressReport,
+    Review,
+    YearEndReopening,
+    YearEndReview,
+)
 from portal.domain.audit_chain import GENESIS, ChainBreak, ChainedEvent, ChainState, check, event_hash
 from portal.domain.roles import Role
 from tests.conftest import Auth, Factory
@@ -33,7 +41,14 @@ PROTECTED = {
     "audit_event": ("稽核紀錄", "reason = 'x'"),
     "revision": ("提案版本", "title = 'x'"),
     "review": ("審查評分", "confidence = 1"),
+    "counsel_entry": ("輔導紀錄", "notes = 'x'"),
+    "progress_report": ("執行進度報告", "number = 9"),
+    "yearend_review": ("年底檢核", "rating = 'off_track'"),
+    "yearend_reopening": ("重新開啟年底檢核", "reason = 'x'"),
+    "case_closing": ("結案檢討", "lessons = 'x'"),
 }
+# The key column of the tables whose key is not `id`.
+KEYS = {"yearend_reopening": "review_id", "case_closing": "proposal_id"}
 VERB = {"UPDATE": "修改", "DELETE": "刪除"}
 
 
@@ -47,17 +62,43 @@ def dialect(app: Flask) -> str:
 
 @pytest.fixture
 def reviewed(app: Flask, make: Factory, session: Session) -> Review:
-    """A proposal submitted, forwarded, assigned and scored: one row in every protected table."""
+    """A proposal submitted, forwarded, assigned and scored, then followed up (a counselling
+    entry, a progress report, its year-end review reopened, a closing): one row in every
+    protected table. The follow-up rows are written directly: the guards do not ask why."""
     world = Round(app, make, session)
-    proposal = world.in_review(world.reviewers[0])
-    return world.score(proposal, world.reviewers[0], scores(4, 4, 4))
+    reviewer = world.reviewers[0]
+    proposal = world.in_review(reviewer)
+    review = world.score(proposal, reviewer, scores(4, 4, 4))
+    report = ProgressReport(
+        proposal_id=proposal.id,
+        revision_id=review.revision_id,
+        year=2026,
+        number=1,
+        content={},
+        submitted_by_id=proposal.created_by_id,
+    )
+    yearend = YearEndReview(
+        proposal_id=proposal.id, report=report, reviewer_id=reviewer.id, rating="on_track", accepted_kpis=[]
+    )
+    session.add_all(
+        [
+            CounselEntry(proposal_id=proposal.id, kind="visit", held_on=date(2026, 5, 1), author_id=reviewer.id),
+            report,
+            yearend,
+            CaseClosing(proposal_id=proposal.id, rating="on_track", lessons="經驗", closed_by_id=reviewer.id),
+        ]
+    )
+    session.flush()
+    session.add(YearEndReopening(review_id=yearend.id, reason="數值更正", reopened_by_id=reviewer.id))
+    session.commit()
+    return review
 
 
 def statement(table: str, verb: str, row_id: int) -> str:
-    change = PROTECTED[table][1]
+    change, key = PROTECTED[table][1], KEYS.get(table, "id")
     if verb == "UPDATE":
-        return f"UPDATE {table} SET {change} WHERE id = {row_id}"
-    return f"DELETE FROM {table} WHERE id = {row_id}"
+        return f"UPDATE {table} SET {change} WHERE {key} = {row_id}"
+    return f"DELETE FROM {table} WHERE {key} = {row_id}"
 
 
 def row_id(session: Session, reviewed: Review, table: str) -> int:
@@ -65,7 +106,10 @@ def row_id(session: Session, reviewed: Review, table: str) -> int:
         return reviewed.id
     if table == "revision":
         return reviewed.revision_id
-    return int(session.scalar(select(AuditEvent.id).order_by(AuditEvent.id)) or 0)
+    if table == "audit_event":
+        return int(session.scalar(select(AuditEvent.id).order_by(AuditEvent.id)) or 0)
+    key = KEYS.get(table, "id")
+    return int(session.execute(text(f"SELECT min({key}) FROM {table}")).scalar() or 0)
 
 
 def refusal(error: BaseException) -> str:
@@ -131,7 +175,7 @@ def test_protected_table_raw_sql_through_session_is_refused(
 
     # Assert
     assert refusal(raised.value.orig) == f"{PROTECTED[table][0]}（{table}）寫入後不可{VERB[verb]}"
-    assert session.execute(text(f"SELECT count(*) FROM {table} WHERE id = {target}")).scalar() == 1
+    assert session.execute(text(f"SELECT count(*) FROM {table} WHERE {KEYS.get(table, 'id')} = {target}")).scalar() == 1
 
 
 def dbapi_integrity_errors() -> tuple[type[Exception], ...]:
@@ -151,7 +195,8 @@ def test_protected_table_raw_sql_through_dbapi_connection_is_refused(
 ) -> None:
     # Arrange
     target = row_id(session, reviewed, table)
-    before = session.execute(text(f"SELECT * FROM {table} WHERE id = {target}")).one()
+    where = f"WHERE {KEYS.get(table, 'id')} = {target}"
+    before = session.execute(text(f"SELECT * FROM {table} {where}")).one()
     raw = engine_of(app).raw_connection()
 
     # Act
@@ -165,7 +210,7 @@ def test_protected_table_raw_sql_through_dbapi_connection_is_refused(
 
     # Assert
     assert refusal(raised.value) == f"{PROTECTED[table][0]}（{table}）寫入後不可{VERB[verb]}"
-    assert session.execute(text(f"SELECT * FROM {table} WHERE id = {target}")).one() == before
+    assert session.execute(text(f"SELECT * FROM {table} {where}")).one() == before
 
 
 @pytest.mark.parametrize("table", list(PROTECTED))
