@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from portal import snapshot
+from portal import results, snapshot
 from portal.db.models import Decision, Proposal, Township
 from portal.domain import brief, funding
 from portal.domain.errors import DomainError
@@ -132,6 +132,9 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
     if revision is None:
         raise PublishError("這件提案沒有送出的版本，不能公開。")
     decision = approval_of(session, proposal)
+    followed = results.case_results(session, [proposal.id])[proposal.id]
+    if decision.revision_id != revision.id:  # results point into the approved revision's lists
+        followed = results.CaseResults()
     content, meta, day = revision.content, _meta(proposal), on or today()
     basics, dna = _part(content, "basics"), _part(content, "dna")
     dna_items = _part(dna, "items")
@@ -145,8 +148,9 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
             how=_narrative(row, "how"),
             lead=_text(row, "lead"),
             strategies=tuple(str(code) for code in row.get("strategies") or []),
+            status=followed.businesses.get(index),
         )
-        for row in _rows(_part(content, "businesses").get("items"))
+        for index, row in enumerate(_rows(_part(content, "businesses").get("items")))
     ]
     lines = [dict(row) for row in _rows(_part(content, "resources").get("lines"))]
     totals = brief.resource_totals(lines)
@@ -192,8 +196,15 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
         ),
         matched=tuple(snapshot.Matched(m.ministry, m.programme, m.amount, m.year) for m in decision.resources),
         private_investment=decision.private_investment,
-        kpis=tuple(_kpi(row) for row in _rows(content.get("kpis"))),
+        kpis=tuple(
+            _kpi(row, followed.actuals[index] if index < len(followed.actuals) else ())
+            for index, row in enumerate(_rows(content.get("kpis")))
+        ),
         benefits=tuple(brief.benefits_of(content)),
+        progress=snapshot.Standing(followed.latest.year, followed.latest.rating) if followed.latest else None,
+        closing=snapshot.Closing(followed.closing.rating, followed.closing.lessons.strip())
+        if followed.closing
+        else None,
         decision=snapshot.Approval(meeting=decision.meeting, date=decision.decided_on),
         published=_day(meta["published_on"], "首次公開") if "published_on" in meta else day,
         updated=_day(meta["updated_on"], "更新") if "updated_on" in meta else day,
@@ -227,7 +238,7 @@ def _event(row: Mapping[str, Any]) -> snapshot.ConsensusEvent:
     )
 
 
-def _kpi(row: Mapping[str, Any]) -> snapshot.Kpi:
+def _kpi(row: Mapping[str, Any], actuals: Sequence[results.YearValue] = ()) -> snapshot.Kpi:
     # Numbers go through as stored: reading the text back (`stage_case`) checks them.
     number: Callable[[str], Any] = row.get
     return snapshot.Kpi(
@@ -242,6 +253,7 @@ def _kpi(row: Mapping[str, Any]) -> snapshot.Kpi:
         kind=_text(row, "kind") or brief.DEFAULT_KPI_KIND,
         baseline_source=_text(row, "baseline_source"),
         yearly=dict(_pairs(row.get("yearly"))),
+        actuals=tuple(snapshot.Actual(a.year, a.value) for a in actuals),
     )
 
 

@@ -27,6 +27,7 @@ import yaml
 
 from portal.domain import funding
 from portal.domain.brief import DEFAULT_KPI_KIND, KPI_KINDS, SOURCES, STRATEGIES, check_yearly
+from portal.domain.followup import BusinessStatus, Rating
 from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -65,6 +66,8 @@ KEYS = (
     "private_investment",
     "kpis",
     "benefits",
+    "progress",
+    "closing",
     "decision",
     "published",
     "updated",
@@ -73,9 +76,13 @@ KEYS = (
 
 
 # Keys added after the first files were written: a file without them still loads.
-OPTIONAL_KEYS = ("benefits",)
+OPTIONAL_KEYS = ("benefits", "progress", "closing")
 KPI_KEYS = ("indicator", "definition", "unit", "baseline", "baseline_year", "target", "target_year", "direction")
-OPTIONAL_KPI_KEYS = ("kind", "baseline_source", "yearly")
+OPTIONAL_KPI_KEYS = ("kind", "baseline_source", "yearly", "actuals")
+BUSINESS_KEYS = ("name", "where", "start", "end", "lead", "strategies")
+OPTIONAL_BUSINESS_KEYS = ("status",)
+RATINGS = tuple(r.value for r in Rating)
+BUSINESS_STATUSES = tuple(s.value for s in BusinessStatus)
 
 
 class SnapshotError(ValueError):
@@ -145,6 +152,9 @@ class Business:
     how: str  # Markdown, may be empty
     lead: str
     strategies: tuple[str, ...]
+    # Its status (a BusinessStatus value) in the latest year-end review; None when
+    # no reviewed report has given one.
+    status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,6 +205,32 @@ class Kpi:
     baseline_source: str = ""  # 現況值資料來源
     # 逐年目標: year → value, between baseline_year and target_year, in year order
     yearly: dict[int, int | float] = dataclasses.field(default_factory=dict)
+    # Values the counselling team accepted at year-end reviews, in year order.
+    actuals: tuple[Actual, ...] = ()
+
+
+@dataclass(frozen=True)
+class Actual:
+    """A KPI's accepted value for one year."""
+
+    year: int
+    value: int | float
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The latest year-end review that stands: its year and rating (a Rating value)."""
+
+    year: int
+    rating: str
+
+
+@dataclass(frozen=True)
+class Closing:
+    """The NDC's closing review: the final rating and the lessons for other townships."""
+
+    rating: str
+    lessons: str
 
 
 @dataclass(frozen=True)
@@ -236,6 +272,8 @@ class Case:
     updated: dt.date
     revision: int
     benefits: tuple[str, ...] = ()  # 不可量化效益
+    progress: Standing | None = None  # latest accepted year-end review
+    closing: Closing | None = None  # 結案檢討, once closed
 
 
 def strategies_of(businesses: Sequence[Business]) -> tuple[str, ...]:
@@ -280,6 +318,7 @@ def _front(case: Case) -> dict[str, Any]:
                 "lead": b.lead,
                 "strategies": list(b.strategies),
             }
+            | ({"status": b.status} if b.status is not None else {})
             for b in case.businesses
         ],
         "resources": {
@@ -292,13 +331,25 @@ def _front(case: Case) -> dict[str, Any]:
         "support": [plain(s) for s in case.support],
         "matched": [plain(m) for m in case.matched],
         "private_investment": case.private_investment,
-        "kpis": [plain(k) | {"yearly": dict(sorted(k.yearly.items()))} for k in case.kpis],
+        "kpis": [_kpi_row(k) for k in case.kpis],
         "benefits": list(case.benefits),
+        **({"progress": plain(case.progress)} if case.progress is not None else {}),
+        **({"closing": plain(case.closing)} if case.closing is not None else {}),
         "decision": {"meeting": case.decision.meeting, "date": case.decision.date.isoformat()},
         "published": case.published.isoformat(),
         "updated": case.updated.isoformat(),
         "revision": case.revision,
     }
+
+
+def _kpi_row(kpi: Kpi) -> dict[str, Any]:
+    """A KPI as written; `actuals` only once a value was accepted, so files of cases
+    without results stay as they were."""
+    row = dataclasses.asdict(kpi) | {"yearly": dict(sorted(kpi.yearly.items()))}
+    del row["actuals"]
+    if kpi.actuals:
+        row["actuals"] = [{"year": a.year, "value": a.value} for a in kpi.actuals]
+    return row
 
 
 def _body(case: Case) -> str:
@@ -678,6 +729,8 @@ class _Reader:
             "private_investment": self.integer(top["private_investment"], "private_investment", least=0),
             "kpis": self.kpis(top["kpis"]),
             "benefits": self.benefits(top.get("benefits", [])),
+            "progress": self.standing(top["progress"]) if "progress" in top else None,
+            "closing": self.closing(top["closing"]) if "closing" in top else None,
             "decision": self.decision(top["decision"]),
             "published": self.day(top["published"], "published"),
             "updated": self.day(top["updated"], "updated"),
@@ -753,7 +806,7 @@ class _Reader:
         found = []
         for n, item in enumerate(self.rows(value, "businesses")):
             field = f"businesses[{n}]"
-            row = self.fields(item, field, ("name", "where", "start", "end", "lead", "strategies"))
+            row = self.fields(item, field, (*BUSINESS_KEYS, *OPTIONAL_BUSINESS_KEYS), optional=OPTIONAL_BUSINESS_KEYS)
             start, end = self.month(row["start"], f"{field}.start"), self.month(row["end"], f"{field}.end")
             if end < start:  # YYYY-MM sorts in time order
                 self.bad(f"{field}.end", "不可早於 start")
@@ -768,6 +821,11 @@ class _Reader:
                     "end": end,
                     "lead": self.text(row["lead"], f"{field}.lead"),
                     "strategies": strategies,
+                    "status": (
+                        self.choice(row["status"], f"{field}.status", BUSINESS_STATUSES, "事業執行狀態")
+                        if "status" in row
+                        else None
+                    ),
                 }
             )
         return found
@@ -880,6 +938,7 @@ class _Reader:
                 kind=self.choice(row.get("kind", DEFAULT_KPI_KIND), f"{field}.kind", tuple(KPI_KINDS), "指標類型"),
                 baseline_source=self.text(row.get("baseline_source", ""), f"{field}.baseline_source"),
                 yearly=self.yearly(row.get("yearly", {}), f"{field}.yearly"),
+                actuals=self.actuals(row.get("actuals", []), f"{field}.actuals"),
             )
             self.yearly_moves(kpi, f"{field}.yearly")
             found.append(kpi)
@@ -900,6 +959,33 @@ class _Reader:
         row = dataclasses.asdict(kpi) | {"yearly": [{"year": y, "value": v} for y, v in kpi.yearly.items()]}
         for problem in check_yearly(row):
             self.bad(f"{field}.{row['yearly'][problem.index]['year']}", f"有誤：{problem.message}")
+
+    def actuals(self, value: object, field: str) -> tuple[Actual, ...]:
+        """Accepted values: one per year, years rising."""
+        found: list[Actual] = []
+        for n, item in enumerate(self.rows(value, field)):
+            row = self.fields(item, f"{field}[{n}]", ("year", "value"))
+            year = self.integer(row["year"], f"{field}[{n}].year", least=1900)
+            if year > 2100:
+                self.bad(f"{field}[{n}].year", "不是西元年度")
+            if found and year <= found[-1].year:
+                self.bad(f"{field}[{n}].year", f"必須晚於前一筆的 {found[-1].year} 年（每年一筆，依年度排列）")
+            found.append(Actual(year, self.number(row["value"], f"{field}[{n}].value")))
+        return tuple(found)
+
+    def standing(self, value: object) -> Standing:
+        row = self.fields(value, "progress", ("year", "rating"))
+        year = self.integer(row["year"], "progress.year", least=1900)
+        if year > 2100:
+            self.bad("progress.year", "不是西元年度")
+        return Standing(year, self.choice(row["rating"], "progress.rating", RATINGS, "檢核結果"))
+
+    def closing(self, value: object) -> Closing:
+        row = self.fields(value, "closing", ("rating", "lessons"))
+        return Closing(
+            rating=self.choice(row["rating"], "closing.rating", RATINGS, "檢核結果"),
+            lessons=self.text(row["lessons"], "closing.lessons"),
+        )
 
     def benefits(self, value: object) -> tuple[str, ...]:
         return tuple(
