@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import counsel, db, listing, reports
+from portal import counsel, db, listing, reports, yearend
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County
 from portal.domain import permissions as perm
@@ -65,6 +65,7 @@ def index() -> str | BaseResponse:
         can_create=current_user.role in ("township", "county"),
         **counsel.dashboard(dbs, current_user),
         **reports.dashboard(dbs, current_user),
+        **yearend.dashboard(dbs, current_user),
     )
 
 
