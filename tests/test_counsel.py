@@ -531,3 +531,32 @@ def test_an_entry_for_the_township_tells_its_editors_and_an_internal_one_tells_n
         (case.companions[0].id, case.proposal.id, f"{today().isoformat()} 現地勘察，提出 1 項問題（公所可見）"),
     ]
     assert INTERNAL not in text_of(case.get(case.township, f"/proposals/{case.proposal.id}"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "errors"),
+    [
+        ({"held_on": "2026-02-30"}, {"held_on": ["不是有效的日期值。"]}),
+        ({"kind": "party"}, {"kind": ["不是有效的選擇。"]}),
+        (
+            {"issues-0-description": "期限打錯", "issues-0-owner": "county", "issues-0-due_on": "明天"},
+            {"issues-0-due_on": ["不是有效的日期值。"]},
+        ),
+        (
+            {"issues-0-description": "負責單位不在清單", "issues-0-owner": "mayor"},
+            {"issues-0-owner": ["不是有效的選擇。"]},
+        ),
+        ({"notes": "   "}, {"notes": ["請填寫紀錄內容"]}),
+    ],
+)
+def test_bad_input_is_refused_next_to_its_field_without_writing(
+    case: Case, session: Session, typed: dict[str, str], errors: dict[str, list[str]]
+) -> None:
+    action = f"/proposals/{case.proposal.id}/counsel"
+    fields, _ = read_form(case.followup_page(case.admin), action)
+    type_into(fields, {"notes": "訪視紀錄"} | typed)
+    response = case.browser(case.admin).client.post(action, data=fields)
+    shown = field_errors(text_of(response))
+
+    assert (response.status_code, shown) == (200, errors)
+    assert entry_count(session) == 0
