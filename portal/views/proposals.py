@@ -25,7 +25,9 @@ from portal.views import visible_proposal
 
 bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
-REVIEW_ONLY_EVENTS = frozenset({"review", "assign_more", "conflict_add"})
+# Events only the NDC sees in a case's history. The year-end review and its reopening
+# would name the reviewer; others read them on the follow-up page, signed 「輔導團」.
+REVIEW_ONLY_EVENTS = frozenset({"review", "assign_more", "conflict_add", "yearend_review", "yearend_reopen"})
 
 
 @bp.route("/<int:proposal_id>")
