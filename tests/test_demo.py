@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -51,7 +52,7 @@ def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> No
         "revision_requested": 1,
         "approved": 1,
         "not_approved": 1,
-        "published": 2,
+        "published": 6,
     }
     assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0
 
@@ -67,7 +68,7 @@ def test_demo_has_an_account_for_each_role(app: Flask, session: Session) -> None
     logins = run_demo(app)
 
     roles = Counter(session.scalars(select(User.role).where(User.email.in_(logins))))
-    assert roles == {"admin": 1, "reviewer": 3, "township": 11, "county": 11, "ministry": 1}
+    assert roles == {"admin": 1, "reviewer": 3, "township": 15, "county": 14, "ministry": 1}
 
 
 def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:
@@ -108,7 +109,14 @@ def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path:
 
     build_dir = tmp_path / "build"
     cases = sorted(p.parent.name for p in (build_dir / "cases").glob("*/index.html"))
-    assert cases == ["chishang-rice-2026", "wangan-turtle-island-2026"]
+    assert cases == [
+        "alishan-tsou-coffee-2025",
+        "chishang-rice-2026",
+        "lieyu-taro-2024",
+        "pingxi-mining-village-2026",
+        "ruisui-pomelo-2025",
+        "wangan-turtle-island-2026",
+    ]
     assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
 
 
@@ -127,16 +135,24 @@ def test_demo_takes_its_decisions_at_two_meetings(app: Flask, session: Session) 
     )
     # Sorted here by code point: the databases' collations order Chinese differently.
     assert sorted(tuple(row) for row in held) == [
+        ("第1次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫", "approve", True),
         ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫", "approve", True),
         ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫", "approve", True),
+        ("第1次地方創生會報", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫", "approve", True),
+        ("第1次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫", "approve", True),
         ("第1次地方創生會報", "豐濱海稻田與阿美族海洋部落觀光計畫", "reject", True),
+        ("第1次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫", "approve", True),
         ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫", "approve", True),
         ("第1次地方創生會報工作會議", "南庄山城共學：賽夏與客家文化深度旅遊計畫", "request_revision", True),
         ("第1次地方創生會報工作會議", "口湖鹹水共生：養殖漁業升級與濕地旅遊計畫", "request_revision", True),
     ]
     assert sorted(tuple(row) for row in agenda) == [
+        ("第1次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫"),
         ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫"),
         ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫"),
+        ("第1次地方創生會報", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫"),
+        ("第1次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫"),
+        ("第1次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫"),
         ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫"),
     ]
 
@@ -149,10 +165,12 @@ def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(app: Fla
     by_round = Counter((p.round.name if p.round else None, p.status) for p in session.scalars(select(Proposal)))
 
     open_name = f"{today.year - 1911}年度第{2 if today.year == 2026 else 1}梯次"
-    assert sorted(rounds) == sorted(["115年度第1梯次", open_name])
+    assert sorted(rounds) == sorted(["113年度第1梯次", "114年度第1梯次", "115年度第1梯次", open_name])
     assert (rounds["115年度第1梯次"].dates.is_open(today), rounds[open_name].dates.is_open(today)) == (False, True)
     assert by_round == {
-        ("115年度第1梯次", "published"): 2,
+        ("113年度第1梯次", "published"): 1,
+        ("114年度第1梯次", "published"): 2,
+        ("115年度第1梯次", "published"): 3,
         ("115年度第1梯次", "approved"): 1,
         ("115年度第1梯次", "not_approved"): 1,
         ("115年度第1梯次", "revision_requested"): 1,
@@ -214,6 +232,7 @@ def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cas
             2027,
             "approve",
         ),
+        ("阿里山鄒族咖啡與達娜伊谷山林共管計畫", "published", sbir, 1200, 2026, "approve"),
     ]
     matched = session.execute(
         select(models.MatchedResource.programme, models.MatchedResource.amount).where(
@@ -222,6 +241,7 @@ def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cas
     )
     assert sorted(tuple(row) for row in matched) == [
         (sbir, 1000),
+        (sbir, 1200),
         (sbir, 1800),
         ("城鄉在地共好能量提升計畫（114-117年）", 2000),
     ]
@@ -275,3 +295,64 @@ def test_demo_published_case_has_yearly_kpi_targets_and_benefits(app: Flask) -> 
         ("人口社會增加", {2026: -60, 2027: -30}, "戶政遷入遷出統計"),
     ]
     assert case.benefits == ("保存花宅聚落咾咕石古厝風貌與傳統修復工法", "凝聚島民守護綠蠵龜產卵沙灘的共識")
+
+
+def test_demo_publishes_six_cases_from_three_cycles_each_under_a_round_of_its_own_year(
+    app: Flask, session: Session
+) -> None:
+    run_demo(app)
+    root = Path(app.config["PROPOSALS_DIR"])
+
+    published = session.scalars(select(Proposal).where(Proposal.status == "published"))
+    filed = sorted(
+        (p.content["meta"]["slug"], p.cycle, p.round.name, p.round.cycle, p.round.submission_opens, p.round.report_due)
+        for p in published
+        if p.round is not None
+    )
+    cases = [snapshot.load(path) for path in sorted(root.glob("*/*.md"))]
+
+    assert filed == [
+        ("alishan-tsou-coffee-2025", "2025", "114年度第1梯次", "2025", date(2025, 3, 1), date(2025, 12, 31)),
+        ("chishang-rice-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
+        ("lieyu-taro-2024", "2024", "113年度第1梯次", "2024", date(2024, 3, 1), date(2024, 12, 31)),
+        ("pingxi-mining-village-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
+        ("ruisui-pomelo-2025", "2025", "114年度第1梯次", "2025", date(2025, 3, 1), date(2025, 12, 31)),
+        ("wangan-turtle-island-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
+    ]
+    # Each file sits under its case's cycle; the period runs from the first business's
+    # start to the last one's end, which is what the follow-up's yearly reports cover.
+    assert [
+        (
+            f"{c.cycle}/{c.slug}.md",
+            min(b.start for b in c.businesses),
+            max(b.end for b in c.businesses),
+            c.county.name,
+        )
+        for c in cases
+    ] == [
+        ("2024/lieyu-taro-2024.md", "2024-03", "2025-12", "金門縣"),
+        ("2025/alishan-tsou-coffee-2025.md", "2025-02", "2027-12", "嘉義縣"),
+        ("2025/ruisui-pomelo-2025.md", "2025-02", "2027-12", "花蓮縣"),
+        ("2026/chishang-rice-2026.md", "2026-01", "2028-12", "臺東縣"),
+        ("2026/pingxi-mining-village-2026.md", "2026-03", "2028-12", "新北市"),
+        ("2026/wangan-turtle-island-2026.md", "2026-01", "2028-12", "澎湖縣"),
+    ]
+
+
+def test_demo_new_cases_have_kpis_that_fall_and_one_from_a_negative_baseline(app: Flask) -> None:
+    run_demo(app)
+    root = Path(app.config["PROPOSALS_DIR"])
+
+    pingxi = snapshot.load(root / "2026" / "pingxi-mining-village-2026.md")
+    lieyu = snapshot.load(root / "2024" / "lieyu-taro-2024.md")
+
+    assert [(k.indicator, k.baseline, k.target, k.direction, k.yearly) for k in pingxi.kpis[:2]] == [
+        ("空屋數", 52, 30, "-", {2026: 46, 2027: 38}),
+        ("人口社會增加", -68, -20, "+", {2026: -55, 2027: -40}),
+    ]
+    assert [(k.indicator, k.baseline_year, k.target_year, k.yearly) for k in lieyu.kpis] == [
+        ("產值", 2023, 2025, {2024: 2500}),
+        ("新增工作機會", 2023, 2025, {2024: 4}),
+        ("閒置古厝數", 2023, 2025, {2024: 11}),
+        ("人口社會增加", 2023, 2025, {2024: -25}),
+    ]

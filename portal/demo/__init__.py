@@ -106,7 +106,7 @@ def load(
     review.add_conflict(session, reviewers[0], "county", "10008", "任職於南投縣埔里鎮的大學", admin)
     # A ministry (部會) that offers its programmes to the screened cases before approval.
     _account(session, logins, f"ministry@{DEMO_DOMAIN}", "吳承辦（中小及新創企業署）", Role.MINISTRY, ministry=MINISTRY)
-    closed_round, open_round = _demo_rounds(session, admin, cycle_default)
+    open_round = _demo_rounds(session, admin, cycle_default)
     cases = demo_cases()
     for case in cases:
         lead = session.get(Township, case["lead_township"])
@@ -146,8 +146,10 @@ def load(
             author = county_user if case["type"] == ProposalType.THEMATIC else township_user
             proposal = _walk(session, case, cycle_default, author, county_user, admin, rubric)
             # Walked outside any round (a demo does a year's work in a day), then filed:
-            # decided cases under the closed round, the rest under the open one.
-            proposal.round = closed_round if case["stage"] in DECIDED_STAGES else open_round
+            # decided cases under the closed round of their own cycle, the rest under the
+            # open one.
+            decided = case["stage"] in DECIDED_STAGES
+            proposal.round = _closed_round(session, proposal.cycle) if decided else open_round
             if proposal.state == State.PUBLISHED and proposals_dir is not None:
                 publish.write_case(session, proposal, proposals_dir)
     session.flush()
@@ -157,27 +159,35 @@ def load(
 DECIDED_STAGES = {"approved", "published", "not_approved", "revision_requested", "revising"}
 
 
-def _demo_rounds(session: Session, admin: User, cycle: str) -> tuple[Round, Round]:
-    """Two rounds: the first of `cycle`, closed, and one open today for 30 more days."""
-    found = {r.name: r for r in session.scalars(select(Round))}
-    year = int(cycle)
-    closed_name = f"{year - 1911}年度第1梯次"
-    closed = found.get(closed_name) or _add_round(
-        session,
-        closed_name,
-        cycle,
-        RoundDates(date(year, 3, 1), date(year, 6, 30), date(year, 7, 31), date(year, 12, 31)),
-    )
+def _demo_rounds(session: Session, admin: User, cycle: str) -> Round:
+    """The first round of `cycle`, closed, and one open today for 30 more days, which
+    is returned."""
+    closed = _closed_round(session, cycle)
     today = operations.taiwan_today()
-    open_name = f"{today.year - 1911}年度第{2 if today.year == year else 1}梯次"
+    open_name = f"{today.year - 1911}年度第{2 if today.year == int(cycle) else 1}梯次"
     opens = max(today - timedelta(days=14), closed.submission_closes + timedelta(days=1))
-    current = found.get(open_name) or _add_round(
+    current = session.scalar(select(Round).where(Round.name == open_name)) or _add_round(
         session,
         open_name,
         str(today.year),
         RoundDates(opens, today + timedelta(days=30), today + timedelta(days=45), today + timedelta(days=120)),
     )
-    return closed, current
+    return current
+
+
+def _closed_round(session: Session, cycle: str) -> Round:
+    """The first round of `cycle` (「113年度第1梯次」 for 2024), made once: submissions
+    from 1 March to 30 June of that year, forwarding until 31 July, the year-end report
+    due 31 December. Each year's window lies inside its own year, so no two overlap."""
+    year = int(cycle)
+    name = f"{year - 1911}年度第1梯次"
+    found = session.scalar(select(Round).where(Round.name == name))
+    return found or _add_round(
+        session,
+        name,
+        cycle,
+        RoundDates(date(year, 3, 1), date(year, 6, 30), date(year, 7, 31), date(year, 12, 31)),
+    )
 
 
 def _add_round(session: Session, name: str, cycle: str, dates: RoundDates) -> Round:
