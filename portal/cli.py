@@ -21,6 +21,7 @@ from portal.domain.roles import Role
 from portal.mail import notifications_group
 from portal.rebuild import freeze_command, rebuild
 from portal.reference import store as reference_store
+from portal.reports import reports_group
 from portal.rounds import rounds_group
 from portal.serve import serve_command
 
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(rounds_group)
+    app.cli.add_command(reports_group)
 
 
 def _fail(message: str) -> CliError:

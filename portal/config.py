@@ -42,6 +42,7 @@ ENV_KEYS = (
     "TRUSTED_HOSTS",
     "PROXY_HOPS",
     "ROUND_REMINDER_DAYS",
+    "REPORT_REMINDER_DAYS",
 )
 
 INT_KEYS = {
@@ -95,6 +96,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PROXY_HOPS": 0,
         # Days before each round deadline that `portal rounds remind` sends a reminder.
         "ROUND_REMINDER_DAYS": "7,1",
+        # Days before each year's progress-report due date that `portal reports remind` reminds.
+        "REPORT_REMINDER_DAYS": "14,3",
     }
 
 

@@ -26,7 +26,7 @@ from portal import accounts, db
 from portal.db.models import FormStash, UserSession, utcnow
 
 STASH_KEY = "form_stash"
-STASHED_BLUEPRINTS = {"wizard"}
+STASHED_BLUEPRINTS = {"wizard", "reports"}
 # A whole proposal is a few tens of kilobytes; this leaves room and bounds abuse.
 STASH_MAX_BYTES = 256 * 1024
 

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
     # The wizard's forms check their own CSRF token so that an expired one re-shows
     # the form with the input kept, instead of the generic error page.
     csrf.exempt(wizard.bp)
+    csrf.exempt(reports.bp)
     for module in (main, proposals, admin, notifications, wizard, review, meetings):
         app.register_blueprint(module.bp)
     app.register_blueprint(ministry_views.bp)
