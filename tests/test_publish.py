@@ -558,10 +558,18 @@ def test_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 
 # --- demo and command line -----------------------------------------------------------------
 
-DEMO_FILES = ["2026/chishang-rice-2026.md", "2026/wangan-turtle-island-2026.md"]
+CHISHANG, WANGAN = "2026/chishang-rice-2026.md", "2026/wangan-turtle-island-2026.md"
+DEMO_FILES = [
+    "2024/lieyu-taro-2024.md",
+    "2025/alishan-tsou-coffee-2025.md",
+    "2025/ruisui-pomelo-2025.md",
+    CHISHANG,
+    "2026/pingxi-mining-village-2026.md",
+    WANGAN,
+]
 
 
-def test_demo_writes_its_two_published_cases(app: Flask) -> None:
+def test_demo_writes_its_six_published_cases_each_under_its_cycle(app: Flask) -> None:
     run_demo(app)
 
     root = Path(app.config["PROPOSALS_DIR"])
@@ -570,9 +578,33 @@ def test_demo_writes_its_two_published_cases(app: Flask) -> None:
     assert files == DEMO_FILES
     assert [(c.slug, c.title, c.township.name, c.decision) for c in cases] == [
         (
+            "lieyu-taro-2024",
+            "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫",
+            "烈嶼鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
+        (
+            "alishan-tsou-coffee-2025",
+            "阿里山鄒族咖啡與達娜伊谷山林共管計畫",
+            "阿里山鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
+        (
+            "ruisui-pomelo-2025",
+            "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫",
+            "瑞穗鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
+        (
             "chishang-rice-2026",
             "池上米鄉共好：稻作文化與有機循環創生計畫",
             "池上鄉",
+            Approval(DEMO_MEETING, DECIDED_ON),
+        ),
+        (
+            "pingxi-mining-village-2026",
+            "平溪礦村再生：老屋共居與天燈之外的慢遊計畫",
+            "平溪區",
             Approval(DEMO_MEETING, DECIDED_ON),
         ),
         (
@@ -587,22 +619,26 @@ def test_demo_writes_its_two_published_cases(app: Flask) -> None:
 def test_publish_all_rewrites_missing_files_and_names_strays(app: Flask) -> None:
     run_demo(app)
     root = Path(app.config["PROPOSALS_DIR"])
-    kept = (root / DEMO_FILES[1]).read_bytes()
-    (root / DEMO_FILES[0]).unlink()
+    kept = (root / WANGAN).read_bytes()
+    (root / CHISHANG).unlink()
     (root / "2026" / "old-case.md").write_text("---\n", encoding="utf-8")
 
     result = app.test_cli_runner().invoke(args=["publish", "--all"])
 
     assert (result.exit_code, result.output) == (
         0,
+        "  2024/lieyu-taro-2024.md：未變更\n"
+        "  2025/alishan-tsou-coffee-2025.md：未變更\n"
+        "  2025/ruisui-pomelo-2025.md：未變更\n"
         "  2026/wangan-turtle-island-2026.md：未變更\n"
         "  2026/chishang-rice-2026.md：新增\n"
-        "共 2 件已公開案例：新增 1、更新 0、未變更 1。\n"
+        "  2026/pingxi-mining-village-2026.md：未變更\n"
+        "共 6 件已公開案例：新增 1、更新 0、未變更 5。\n"
         f"注意：{root} 中有 1 個檔案沒有對應的已公開提案（未刪除，請確認後自行處理）：\n"
         "  2026/old-case.md\n",
     )
-    assert (root / DEMO_FILES[1]).read_bytes() == kept
-    assert snapshot.load(root / DEMO_FILES[0]).slug == "chishang-rice-2026"
+    assert (root / WANGAN).read_bytes() == kept
+    assert snapshot.load(root / CHISHANG).slug == "chishang-rice-2026"
 
 
 def test_publish_without_all_is_refused(app: Flask) -> None:
