@@ -69,6 +69,7 @@ OTHER_ACTIONS = {
     "agenda_add": "列入會議議程",
     "match_offer": "部會提議媒合計畫",
     "showcase_rebuild": "重新產生展示網站",
+    "results_republish": "將執行成果寫入公開案例檔",
     "guards_lifted": "結構變更暫時解除紀錄防護",
     "round_add": "新增梯次",
     "round_edit": "修改梯次",

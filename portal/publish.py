@@ -304,7 +304,13 @@ def _record(proposal: Proposal, **values: str) -> None:
 
 
 def stage_case(
-    session: Session, proposal: Proposal, proposals_dir: Path, *, on: date | None = None, touch: bool = True
+    session: Session,
+    proposal: Proposal,
+    proposals_dir: Path,
+    *,
+    on: date | None = None,
+    touch: bool = True,
+    touch_changed: bool = False,
 ) -> Pending:
     """Prepare the case file of a published proposal; the caller then uses `commit`.
 
@@ -312,7 +318,9 @@ def stage_case(
     published date are stored in the content's meta; `touch` sets the updated date to
     `on` (today), while a re-write without `touch` (after a format change) keeps it.
     The text is read back through `snapshot.parse` before it is written, so the portal
-    never writes a file the showcase would refuse. Raises PublishError, writing nothing."""
+    never writes a file the showcase would refuse. With `touch_changed`, a re-write
+    without `touch` still sets the updated date when the file's text changes (new
+    results of the follow-up are news for the feed). Raises PublishError, writing nothing."""
     if proposal.state != State.PUBLISHED:
         raise PublishError(f"提案目前為「{proposal.state.label}」，只有已公開的提案可以寫出公開檔案。")
     day = (on or today()).isoformat()
@@ -323,6 +331,9 @@ def stage_case(
     _record(proposal, slug=slug, published_on=str(meta.get("published_on", day)), updated_on=updated)
     target = path_for(proposal, proposals_dir)
     text = snapshot.dump(project(session, proposal))
+    if touch_changed and updated != day and target.exists() and target.read_bytes() != text.encode("utf-8"):
+        _record(proposal, updated_on=day)
+        text = snapshot.dump(project(session, proposal))
     try:
         snapshot.parse(text, str(target))
     except snapshot.SnapshotError as error:
@@ -389,16 +400,20 @@ def remove_case(proposal: Proposal, proposals_dir: Path) -> bool:
     return pending.change == "removed"
 
 
-def stage_all(session: Session, proposals_dir: Path, progress: Callable[[Pending], None]) -> list[Pending]:
+def stage_all(
+    session: Session, proposals_dir: Path, progress: Callable[[Pending], None], *, touch_changed: bool = False
+) -> list[Pending]:
     """Stage every published case without touching its updated date (for re-writes after
-    a format change). If one fails, the others are undone and the error names the case."""
+    a format change), or, with `touch_changed`, touching it only where the text changes
+    (for new follow-up results). If one fails, the others are undone and the error names
+    the case."""
     staged: list[Pending] = []
     proposals = session.scalars(
         select(Proposal).where(Proposal.status == State.PUBLISHED.value).order_by(Proposal.cycle, Proposal.id)
     )
     for proposal in proposals:
         try:
-            staged.append(stage_case(session, proposal, proposals_dir, touch=False))
+            staged.append(stage_case(session, proposal, proposals_dir, touch=False, touch_changed=touch_changed))
         except DomainError as error:
             for change in staged:
                 change.undo()

@@ -150,6 +150,11 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("ministry.case", "/ministry/<int:proposal_id>", "POST"): ("/ministry/{case}", table(FORBIDDEN, ministry=OK)),
     # The NDC's administration
     ("admin.audit", "/admin/audit", "GET"): ("/admin/audit", ADMIN_ONLY),
+    # Results of the follow-up: the NDC's export of a year and re-writing the case files.
+    ("results.index", "/admin/results", "GET"): ("/admin/results", ADMIN_ONLY),
+    ("results.export_csv", "/admin/results/<int:year>.csv", "GET"): ("/admin/results/2026.csv", ADMIN_ONLY),
+    ("results.export_json", "/admin/results/<int:year>.json", "GET"): ("/admin/results/2026.json", ADMIN_ONLY),
+    ("results.republish", "/admin/results/republish", "POST"): ("/admin/results/republish", ADMIN_ONLY),
     # Rounds: the world's one round is the database's first (id 1).
     ("rounds.index", "/admin/rounds/", "GET"): ("/admin/rounds/", ADMIN_ONLY),
     ("rounds.new", "/admin/rounds/new", "GET"): ("/admin/rounds/new", ADMIN_ONLY),

@@ -185,6 +185,9 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
             ("/admin/showcase/preview/no-such-page/", "admin", 404),
         ],
         "admin.users": [("/admin/users", "admin", 200)],
+        "results.index": [("/admin/results", "admin", 200), ("/admin/results", "township", 403)],
+        "results.export_csv": [("/admin/results/2026.csv", "admin", 200)],
+        "results.export_json": [("/admin/results/2026.json", "admin", 200), ("/admin/results/1800.json", "admin", 404)],
         "auth.login": [("/auth/login", "anonymous", 200)],
         "auth.set_password": [
             (f"/auth/set-password/{w.token}", "anonymous", 200),

@@ -17,14 +17,14 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from portal import text
-from portal.domain import spreadsheet
+from portal.domain import followup, spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
 from portal.domain.funding import NON_SELF, SELF, roc_label
 from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
-from portal.snapshot import FrontMatterCache, Resources
+from portal.snapshot import Actual, Case, FrontMatterCache, Kpi, Resources
 
 bp = Blueprint("site", __name__)
 
@@ -250,6 +250,7 @@ def _case_page(slug: str, lang: str) -> str:
         "showcase/case.html",
         lang=lang,
         s=shown,
+        results=case_results(c, lang),
         sources=SOURCES_ZH,
         regions=REGIONS,
         strategy_names=STRATEGIES,
@@ -266,6 +267,65 @@ def case(slug: str) -> str:
 @bp.route("/en/cases/<slug>/")
 def case_en(slug: str) -> str:
     return _case_page(slug, "en")
+
+
+# --- results of the follow-up (accepted values only: the case file holds no other) ------
+
+RATINGS_EN = {"on_track": "On track", "at_risk": "Needs attention", "off_track": "Behind schedule"}
+BUSINESS_STATUSES_EN = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "done": "Done",
+    "delayed": "Delayed",
+    "cancelled": "Cancelled",
+}
+
+
+def rating_label(rating: str, lang: str = "zh") -> str:
+    return RATINGS_EN[rating] if lang == "en" else followup.Rating(rating).label
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    return BUSINESS_STATUSES_EN[status] if lang == "en" else followup.BusinessStatus(status).label
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """A KPI's latest accepted value and its direction-aware progress toward the target."""
+
+    kpi: Kpi
+    latest: Actual | None
+    progress: followup.Progress | None
+
+
+def kpi_result(kpi: Kpi) -> KpiResult:
+    if not kpi.actuals:
+        return KpiResult(kpi, None, None)
+    latest = kpi.actuals[-1]
+    return KpiResult(kpi, latest, followup.progress(kpi.baseline, kpi.target, latest.value, kpi.direction))
+
+
+@dataclass(frozen=True)
+class CaseResults:
+    """What the case page shows of the follow-up; `shown` is False for a case with none."""
+
+    kpis: list[KpiResult]
+    businesses: list[tuple[str, str]]  # name, status label
+    rating: str | None  # label of the latest year-end rating
+    closing_rating: str | None
+    shown: bool
+
+
+def case_results(case: Case, lang: str = "zh") -> CaseResults:
+    kpis = [kpi_result(kpi) for kpi in case.kpis]
+    businesses = [(b.name, status_label(b.status, lang)) for b in case.businesses if b.status is not None]
+    return CaseResults(
+        kpis=kpis,
+        businesses=businesses,
+        rating=rating_label(case.progress.rating, lang) if case.progress else None,
+        closing_rating=rating_label(case.closing.rating, lang) if case.closing else None,
+        shown=bool(case.progress or case.closing or businesses or any(k.latest for k in kpis)),
+    )
 
 
 # Ascii path names for the seven regions, so every built file name is plain ascii.
@@ -380,6 +440,19 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ),
     ("matched_total", "核定時媒合的部會計畫金額合計（千元）"),
     ("private_investment", "核定時民間承諾投資（千元）"),
+    (
+        "kpi_actuals",
+        "輔導團年底檢核採認的 KPI 實際值，寫成「KPI 序號:西元年度=數值」，以分號分隔，例如 1:2026=12;2:2026=-3；"
+        "序號是 KPI 在案例頁與案例檔 kpis 中的順序（從 1 起算），數值單位同該 KPI；沒有採認值時空白",
+    ),
+    (
+        "business_statuses",
+        "最近一次採認的年底檢核中各事業的執行狀態，寫成「事業序號:狀態」，以分號分隔，例如 1:in_progress;2:done；"
+        "狀態為 not_started 未開始、in_progress 進行中、done 完成、delayed 延後、cancelled 取消；沒有時空白",
+    ),
+    ("progress_year", "最近一次採認的年底檢核所屬年度；沒有時空白"),
+    ("progress_rating", "該次年底檢核結果：on_track 符合進度、at_risk 需關注、off_track 落後；沒有時空白"),
+    ("closing_rating", "結案檢討的評等（代碼同上）；尚未結案時空白"),
     ("decision_meeting", "核定的會議"),
     ("decision_date", "核定日期"),
     ("published", "首次公開日期"),
@@ -413,6 +486,7 @@ def records() -> list[dict[str, Any]]:
                 **_funding_record(c.resources),
                 "matched_total": sum(m.amount for m in c.matched),
                 "private_investment": c.private_investment,
+                **_results_record(c),
                 "decision_meeting": c.decision.meeting,
                 "decision_date": c.decision.date.isoformat(),
                 "published": c.published.isoformat(),
@@ -421,6 +495,19 @@ def records() -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _results_record(case: Case) -> dict[str, Any]:
+    """The follow-up's open-data columns: accepted values only, None when there are none."""
+    actuals = ";".join(f"{n}:{a.year}={a.value}" for n, k in enumerate(case.kpis, start=1) for a in k.actuals)
+    statuses = ";".join(f"{n}:{b.status}" for n, b in enumerate(case.businesses, start=1) if b.status)
+    return {
+        "kpi_actuals": actuals or None,
+        "business_statuses": statuses or None,
+        "progress_year": case.progress.year if case.progress else None,
+        "progress_rating": case.progress.rating if case.progress else None,
+        "closing_rating": case.closing.rating if case.closing else None,
+    }
 
 
 def _funding_record(resources: Resources) -> dict[str, Any]:
@@ -579,6 +666,71 @@ def coverage(shown: list[Shown]) -> list[Coverage] | None:
     ]
 
 
+# Results counted on the statistics page: the standard KPI's indicator, its English name
+# and unit. Only KPIs that rise ('+') count, each as its value minus its baseline.
+RESULT_MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("新增工作機會", "Jobs created", "人"),
+    ("青年返鄉/移居人數", "Young people returned or moved in", "人"),
+    ("民間投資金額", "Private investment realised (NT$ thousand)", "千元"),
+)
+
+
+@dataclass(frozen=True)
+class ResultTotal:
+    """One row of the results table: a measure in one year (None: each KPI's latest
+    accepted value), over the KPIs with an accepted value then, against their targets."""
+
+    measure: str
+    unit: str
+    year: int | None
+    cases: int
+    actual: int | float
+    target: int | float
+
+
+def _tidy(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def result_totals(shown: list[Shown], english: bool = False) -> list[ResultTotal]:
+    """Accepted results against targets, by year and to date, from the case files alone.
+
+    For each measure, the KPIs named like the standard one with direction '+' count. A
+    year's row adds, over the KPIs with a value accepted for that year, value − baseline,
+    against the year's yearly target (逐年目標) − baseline, or the final target − baseline
+    when the KPI names none for that year. The "to date" row does the same with each
+    KPI's latest accepted value and its final target."""
+    rows: list[ResultTotal] = []
+    for indicator, name_en, unit in RESULT_MEASURES:
+        label = name_en if english else indicator
+        kpis = [(s.case.slug, k) for s in shown for k in s.case.kpis if k.indicator == indicator and k.direction == "+"]
+        for year in sorted({a.year for _, k in kpis for a in k.actuals}):
+            found = [(slug, k, a) for slug, k in kpis for a in k.actuals if a.year == year]
+            rows.append(
+                ResultTotal(
+                    measure=label,
+                    unit=unit,
+                    year=year,
+                    cases=len({slug for slug, _, _ in found}),
+                    actual=_tidy(sum(a.value - k.baseline for _, k, a in found)),
+                    target=_tidy(sum(k.yearly.get(year, k.target) - k.baseline for _, k, _ in found)),
+                )
+            )
+        reported = [(slug, k) for slug, k in kpis if k.actuals]
+        if reported:
+            rows.append(
+                ResultTotal(
+                    measure=label,
+                    unit=unit,
+                    year=None,
+                    cases=len({slug for slug, _ in reported}),
+                    actual=_tidy(sum(k.actuals[-1].value - k.baseline for _, k in reported)),
+                    target=_tidy(sum(k.target - k.baseline for _, k in reported)),
+                )
+            )
+    return rows
+
+
 def _statistics(lang: str) -> str:
     shown = cases()
     return render_template(
@@ -587,6 +739,7 @@ def _statistics(lang: str) -> str:
         figures=figures(shown),
         charts=statistics(shown, english=lang == "en"),
         coverage=coverage(shown),
+        results=result_totals(shown, english=lang == "en"),
     )
 
 

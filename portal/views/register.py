@@ -30,6 +30,7 @@ from portal.views import (
     yearend,
 )
 from portal.views import ministry as ministry_views
+from portal.views import results as results_views
 from portal.views import rounds as round_views
 
 csrf = CSRFProtect()
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(round_views.bp)
     for module in (followup, counsel, reports, yearend):
         app.register_blueprint(module.bp)
+    app.register_blueprint(results_views.bp)
 
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
