@@ -155,6 +155,34 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("results.export_csv", "/admin/results/<int:year>.csv", "GET"): ("/admin/results/2026.csv", ADMIN_ONLY),
     ("results.export_json", "/admin/results/<int:year>.json", "GET"): ("/admin/results/2026.json", ADMIN_ONLY),
     ("results.republish", "/admin/results/republish", "POST"): ("/admin/results/republish", ADMIN_ONLY),
+    # Progress reports: the case is in review, so every reader of it is refused by the
+    # operation (a redirect, or the form shown again), not by the page; no report exists.
+    ("reports.rounds", "/admin/report-rounds", "GET"): ("/admin/report-rounds", ADMIN_ONLY),
+    ("reports.rounds", "/admin/report-rounds", "POST"): ("/admin/report-rounds", ADMIN_ONLY),
+    ("reports.start", "/proposals/<int:proposal_id>/reports/<int:year>", "GET"): (
+        "/proposals/{case}/reports/2026",
+        CASE_READERS,
+    ),
+    ("reports.section", "/proposals/<int:proposal_id>/reports/<int:year>/<step_id>", "GET"): (
+        "/proposals/{case}/reports/2026/kpis",
+        CASE_READERS,
+    ),
+    ("reports.section", "/proposals/<int:proposal_id>/reports/<int:year>/<step_id>", "POST"): (
+        "/proposals/{case}/reports/2026/kpis",
+        CASE_READERS,
+    ),
+    ("reports.check", "/proposals/<int:proposal_id>/reports/<int:year>/check", "GET"): (
+        "/proposals/{case}/reports/2026/check",
+        CASE_READERS,
+    ),
+    ("reports.check", "/proposals/<int:proposal_id>/reports/<int:year>/check", "POST"): (
+        "/proposals/{case}/reports/2026/check",
+        CASE_READERS,
+    ),
+    ("reports.show", "/proposals/<int:proposal_id>/reports/<int:year>/v<int:number>", "GET"): (
+        "/proposals/{case}/reports/2026/v1",
+        table(HIDDEN),
+    ),
     # Rounds: the world's one round is the database's first (id 1).
     ("rounds.index", "/admin/rounds/", "GET"): ("/admin/rounds/", ADMIN_ONLY),
     ("rounds.new", "/admin/rounds/new", "GET"): ("/admin/rounds/new", ADMIN_ONLY),

@@ -188,6 +188,11 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "results.index": [("/admin/results", "admin", 200), ("/admin/results", "township", 403)],
         "results.export_csv": [("/admin/results/2026.csv", "admin", 200)],
         "results.export_json": [("/admin/results/2026.json", "admin", 200), ("/admin/results/1800.json", "admin", 404)],
+        "reports.rounds": [("/admin/report-rounds", "admin", 200), ("/admin/report-rounds", "township", 403)],
+        "reports.start": [(f"/proposals/{in_review}/reports/2026", "township", 302)],
+        "reports.section": [(f"/proposals/{in_review}/reports/2026/kpis", "township", 302)],
+        "reports.check": [(f"/proposals/{in_review}/reports/2026/check", "township", 302)],
+        "reports.show": [(f"/proposals/{in_review}/reports/2026/v1", "township", 404)],
         "auth.login": [("/auth/login", "anonymous", 200)],
         "auth.set_password": [
             (f"/auth/set-password/{w.token}", "anonymous", 200),

@@ -22,7 +22,7 @@ from portal.auth import login_required
 from portal.db.models import ProgressReport, Proposal, ReportDraft
 from portal.domain import brief, followup
 from portal.domain import rounds as rules
-from portal.domain.errors import DomainError
+from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.followup import BusinessStatus
 from portal.forms.reports import (
     SPARE_ROWS,
@@ -126,14 +126,17 @@ def from_form(step: Step, form: Any) -> list[dict[str, Any]]:
 # --- the guided form ----------------------------------------------------------------------
 
 
-def _load(proposal_id: int, year: int) -> tuple[Proposal, reports.ApprovedCase | None, str]:
-    """The case, its approval and why the current user may not write its `year` report ("" when they may)."""
+def _load(proposal_id: int, year: int) -> tuple[Proposal, reports.ApprovedCase | None, str, int]:
+    """The case, its approval, why the current user may not write its `year` report
+    ("" when they may) and the status a refused post answers with."""
     proposal = visible_proposal(proposal_id)
     try:
         case = reports.check_writable(db.session(), proposal, current_user, year)
+    except PermissionDenied as error:
+        return proposal, reports.approved_case(db.session(), proposal), str(error), 403
     except DomainError as error:
-        return proposal, reports.approved_case(db.session(), proposal), str(error)
-    return proposal, case, ""
+        return proposal, reports.approved_case(db.session(), proposal), str(error), 400
+    return proposal, case, "", 200
 
 
 def _refused(proposal: Proposal, why: str) -> Response:
@@ -159,7 +162,8 @@ def _plain(value: str | None) -> int | None:
 @bp.route("/proposals/<int:proposal_id>/reports/<int:year>")
 @login_required
 def start(proposal_id: int, year: int) -> Response:
-    return redirect(url_for(".section", proposal_id=proposal_id, year=year, step_id=STEPS[0].identifier))
+    proposal = visible_proposal(proposal_id)
+    return redirect(url_for(".section", proposal_id=proposal.id, year=year, step_id=STEPS[0].identifier))
 
 
 @bp.route("/proposals/<int:proposal_id>/reports/<int:year>/<step_id>", methods=["GET", "POST"])
@@ -167,7 +171,7 @@ def start(proposal_id: int, year: int) -> Response:
 def section(proposal_id: int, year: int, step_id: str) -> str | Response | tuple[str, int]:
     """One step: saving keeps partial work in the draft; a stale copy never overwrites."""
     step = BY_ID.get(step_id) or abort(404)
-    proposal, case, why = _load(proposal_id, year)
+    proposal, case, why, refusal = _load(proposal_id, year)
     if why and request.method == "GET":
         return _refused(proposal, why)
     content, version, draft = _content(proposal, year)
@@ -182,7 +186,7 @@ def section(proposal_id: int, year: int, step_id: str) -> str | Response | tuple
     form = step.form_class()
     if why or case is None:
         flash(why, "error")
-        return _render(step, proposal, year, case, form, draft), 403
+        return _render(step, proposal, year, case, form, draft), refusal
     if not form.validate():
         if form.csrf_token.errors:
             form.csrf_token.errors = []
@@ -262,7 +266,7 @@ def _render(
 @login_required
 def check(proposal_id: int, year: int) -> str | Response | tuple[str, int]:
     """Everything the report says, its problems by step, the summary and the submit button."""
-    proposal, case, why = _load(proposal_id, year)
+    proposal, case, why, refusal = _load(proposal_id, year)
     if why and request.method == "GET":
         return _refused(proposal, why)
     content, version, _draft = _content(proposal, year)
@@ -273,7 +277,7 @@ def check(proposal_id: int, year: int) -> str | Response | tuple[str, int]:
     form = SubmitForm()
     if why or case is None:
         flash(why, "error")
-        return _render_check(proposal, year, case, form, content, []), 403
+        return _render_check(proposal, year, case, form, content, []), refusal
     if not form.validate():
         if form.csrf_token.errors:
             form.csrf_token.errors = []
