@@ -33,6 +33,7 @@ from portal.db.models import (
     ReportReminder,
     ReportRound,
     Revision,
+    Township,
     User,
     YearEndReopening,
     YearEndReview,
@@ -357,6 +358,8 @@ def year_rows(session: Session, proposal: Proposal, user: User, today: date) -> 
         label = f"已送出 v{done[-1].number}" if state == "submitted" else STATE_LABELS[state]
         if state == "draft" and done:
             label = f"已送出 v{done[-1].number}；修正草稿"
+        elif state == "draft" and followup.is_late(dues.get(year), False, closed, today):
+            label = "草稿（逾期未交）"
         row = YearRow(year, dues.get(year), state, label, done)
         if perm.is_editor(user, proposal):
             try:
@@ -389,7 +392,7 @@ class LateReport:
 def late_reports(session: Session, user: User, today: date) -> tuple[list[LateReport], int]:
     """Reports past their due date without a submission, of the cases `user` follows
     (their township's, their county's, every one for the NDC): the first
-    DASHBOARD_LIMIT and how many in all. Four queries whatever the number of cases."""
+    DASHBOARD_LIMIT and how many in all. Three queries whatever the number of cases."""
     dues = {year: due for year, due in due_dates(session).items() if due < today}
     if not dues:
         return [], 0
@@ -404,7 +407,7 @@ def late_reports(session: Session, user: User, today: date) -> tuple[list[LateRe
             CaseClosing.proposal_id.is_(None),
         )
         .order_by(Proposal.id, Decision.id)
-        .options(joinedload(Proposal.lead_township))
+        .options(joinedload(Proposal.lead_township).joinedload(Township.county))
     )
     if user.role == Role.TOWNSHIP:
         query = query.where(Proposal.lead_township_code == user.township_code, Proposal.author_county_code.is_(None))

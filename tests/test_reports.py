@@ -32,6 +32,7 @@ from portal.domain.workflow import Action
 from tests.conftest import DAREN, GUOXING, TAITUNG, Auth, Factory
 from tests.documents import complete_document
 from tests.test_publish import RURAL, Desk
+from tests.test_query_counts import counted
 from tests.test_wizard import (
     RESTORED_FLASH,
     STASHED_FLASH,
@@ -685,3 +686,46 @@ def test_late_flags_skip_closed_cases(desk: Desk, session: Session) -> None:
 
     assert ([(r.proposal.id, r.year) for r in late_before], count_before) == ([(proposal.id, YEAR)], 1)
     assert reports.late_reports(session, desk.admin, today) == ([], 0)
+
+
+def test_late_flags_take_the_same_queries_for_one_case_or_many(desk: Desk, app: Flask, session: Session) -> None:
+    today = operations.taiwan_today()
+    session.add(ReportRound(year=YEAR, due_on=today - timedelta(days=1)))
+    approve(desk)
+    with counted(app) as one:
+        late, _ = reports.late_reports(session, desk.admin, today)
+        assert [r.proposal.lead_township.full_name for r in late] == ["南投縣埔里鎮"]
+    approve(desk)
+    approve(desk)
+    session.expire_all()
+    assert desk.admin.role == Role.ADMIN  # loaded again before counting
+    with counted(app) as three:
+        late, count = reports.late_reports(session, desk.admin, today)
+        assert [r.proposal.lead_township.full_name for r in late] == ["南投縣埔里鎮"] * 3
+
+    assert (count, len(one), len(three)) == (3, 3, 3)
+
+
+def test_money_rows_offer_planned_cells_not_yet_reported(desk: Desk, app: Flask, session: Session) -> None:
+    proposal = approve(desk)
+    client = browser(app, desk.township).client
+    tab = Tab(client, step_path(proposal, "received"))
+    planned = [
+        (tab.fields.get(f"rows-{n}-source"), tab.fields.get(f"rows-{n}-year"))
+        for n in range(20)
+        if tab.knows(f"rows-{n}-source")
+    ]
+    tab.type({"rows-0-amount": "1800", "rows-0-note": "已撥付"})
+    assert tab.press().status_code == 302
+
+    again = Tab(client, step_path(proposal, "received"))
+    offered = [
+        (again.fields.get(f"rows-{n}-source"), again.fields.get(f"rows-{n}-year"), again.fields.get(f"rows-{n}-amount"))
+        for n in range(20)
+        if again.knows(f"rows-{n}-source")
+    ]
+
+    assert draft_content(session, proposal) == {
+        "received": [{"source": planned[0][0], "year": int(planned[0][1] or 0), "amount": 1800, "note": "已撥付"}]
+    }
+    assert offered == [(planned[0][0], planned[0][1], "1800"), *((s, y, "") for s, y in planned[1:])]

@@ -88,9 +88,10 @@ def to_form(step: Step, content: dict[str, Any], case: reports.ApprovedCase) -> 
                 for i in range(len(case.businesses))
             ]
         }
-    rows = content.get("received")
-    if rows is None:  # never saved: offer every planned source and year
-        rows = [{"source": s, "year": y} for s, y in reports.planned(case)]
+    # The saved rows, then a row for each planned source and year not reported yet.
+    rows = [r for r in content.get("received") or [] if isinstance(r, dict)]
+    reported = {(r.get("source"), r.get("year")) for r in rows}
+    rows += [{"source": s, "year": y} for s, y in reports.planned(case) if (s, y) not in reported]
     return {"rows": [*rows, *({} for _ in range(SPARE_ROWS))]}
 
 
