@@ -183,6 +183,19 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
         "/proposals/{case}/reports/2026/v1",
         table(HIDDEN),
     ),
+    # Year-end review: the case is in review and no report or review exists, so every
+    # report, review and closing is hidden; the waiting list is the reviewers' and the NDC's.
+    ("yearend.waiting", "/yearend/", "GET"): (
+        "/yearend/",
+        table(FORBIDDEN, reviewer_assigned=OK, reviewer_unassigned=OK, reviewer_conflicted=OK, admin=OK),
+    ),
+    ("yearend.review", "/yearend/reports/<int:report_id>", "GET"): ("/yearend/reports/1", table(HIDDEN)),
+    ("yearend.review", "/yearend/reports/<int:report_id>", "POST"): ("/yearend/reports/1", table(HIDDEN)),
+    ("yearend.reopen", "/yearend/reviews/<int:review_id>/reopen", "POST"): ("/yearend/reviews/1/reopen", table(HIDDEN)),
+    ("yearend.close", "/yearend/proposals/<int:proposal_id>/close", "POST"): (
+        "/yearend/proposals/{case}/close",
+        table(HIDDEN),
+    ),
     # Rounds: the world's one round is the database's first (id 1).
     ("rounds.index", "/admin/rounds/", "GET"): ("/admin/rounds/", ADMIN_ONLY),
     ("rounds.new", "/admin/rounds/new", "GET"): ("/admin/rounds/new", ADMIN_ONLY),

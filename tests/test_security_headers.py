@@ -193,6 +193,8 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "reports.section": [(f"/proposals/{in_review}/reports/2026/kpis", "township", 302)],
         "reports.check": [(f"/proposals/{in_review}/reports/2026/check", "township", 302)],
         "reports.show": [(f"/proposals/{in_review}/reports/2026/v1", "township", 404)],
+        "yearend.waiting": [("/yearend/", "reviewer", 200), ("/yearend/", "township", 403)],
+        "yearend.review": [("/yearend/reports/999999", "reviewer", 404)],
         "auth.login": [("/auth/login", "anonymous", 200)],
         "auth.set_password": [
             (f"/auth/set-password/{w.token}", "anonymous", 200),
