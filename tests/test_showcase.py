@@ -240,7 +240,7 @@ PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "
 
 @pytest.fixture(scope="module")
 def demo_cases(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase) -> Path:
-    """The demo's two published cases, written once by the real publish step."""
+    """The demo's six published cases, written once by the real publish step."""
     folder = tmp_path_factory.mktemp("demo")
     template_db.copy_to(folder)
     app = make_app(folder)
@@ -262,7 +262,14 @@ def test_demo_cases_build_into_case_pages_with_every_section(published: Path, tm
     build(showcase(tmp_path, content), destination)
 
     slugs = sorted(p.stem for p in published.glob("*/*.md"))
-    assert slugs == ["chishang-rice-2026", "wangan-turtle-island-2026"]
+    assert slugs == [
+        "alishan-tsou-coffee-2025",
+        "chishang-rice-2026",
+        "lieyu-taro-2024",
+        "pingxi-mining-village-2026",
+        "ruisui-pomelo-2025",
+        "wangan-turtle-island-2026",
+    ]
     for slug in slugs:
         page = (destination / "cases" / slug / "index.html").read_text("utf-8")
         headings = [
@@ -388,7 +395,7 @@ def test_facet_pages_and_browse_page(published: Path, tmp_path: Path, content: P
         "strategy/brand": (True, True),
     }
     browse = (destination / "browse/index.html").read_text("utf-8")
-    assert 'href="../region/islands/index.html">澎金馬</a>（1）' in browse
+    assert 'href="../region/islands/index.html">澎金馬</a>（2）' in browse  # 望安 and 烈嶼
 
 
 def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: Path) -> None:
@@ -456,22 +463,23 @@ def test_statistics_page_charts_agree_with_the_cases(published: Path, tmp_path: 
 
     html = (destination / "statistics/index.html").read_text("utf-8")
     document = json.loads((destination / "data/cases.json").read_text("utf-8"))
-    assert table_rows(html, "by-region-heading") == [("花東", "1"), ("澎金馬", "1")]
-    assert table_rows(html, "by-type-heading") == [("鄉鎮單元", "2")]
-    assert table_rows(html, "by-year-heading") == [("2026", "2")]
+    assert table_rows(html, "by-region-heading") == [("北北基宜", "1"), ("雲嘉南", "1"), ("花東", "2"), ("澎金馬", "2")]
+    assert table_rows(html, "by-type-heading") == [("鄉鎮單元", "6")]
+    assert table_rows(html, "by-year-heading") == [("2024", "1"), ("2025", "2"), ("2026", "3")]
     assert table_rows(html, "by-strategy-heading") == [
-        ("企業投資故鄉", "2"),
-        ("科技導入", "2"),
-        ("整合部會創生資源", "1"),
-        ("社會參與創生", "2"),
-        ("品牌建立", "2"),
+        ("企業投資故鄉", "6"),
+        ("科技導入", "5"),
+        ("整合部會創生資源", "4"),
+        ("社會參與創生", "6"),
+        ("品牌建立", "6"),
     ]
     funding = table_rows(html, "funding-heading")
     assert funding == [
-        ("中央部會計畫", "18,900"),
-        ("鄉鎮市區公所", "1,300"),
-        ("花東基金", "1,000"),
-        ("民間投資", "14,700"),
+        ("中央部會計畫", "51,620"),
+        ("縣市政府", "3,200"),
+        ("鄉鎮市區公所", "2,600"),
+        ("花東基金", "2,500"),
+        ("民間投資", "28,600"),
     ]
     assert sum(int(v.replace(",", "")) for _, v in funding) == sum(c["budget_total"] for c in document["cases"])
     matched = table_rows(html, "matched-heading")
@@ -550,14 +558,16 @@ def test_listings_paginate_by_path(published: Path, tmp_path: Path, content: Pat
 
     first = (destination / "cases/index.html").read_text("utf-8")
     second = (destination / "cases/page/2/index.html").read_text("utf-8")
+    fifth = (destination / "cases/page/5/index.html").read_text("utf-8")
+    # Six demo cases published the same day, one a page: 望安 first, 池上 fifth.
     assert ("望安綠蠵龜之島" in first, "池上米鄉共好" in first) == (True, False)
-    assert ("望安綠蠵龜之島" in second, "池上米鄉共好" in second) == (False, True)
-    assert "<p>2 個案例，第 2 頁，共 2 頁</p>" in second
+    assert ("望安綠蠵龜之島" in fifth, "池上米鄉共好" in fifth) == (False, True)
+    assert "<p>6 個案例，第 2 頁，共 6 頁</p>" in second
     assert '<a href="../../index.html" rel="prev">← 上一頁</a>' in second
     assert '<a href="page/2/index.html" rel="next">下一頁 →</a>' in first
     assert (destination / "type/township/page/2/index.html").is_file()
     assert not (destination / "cases/page/1").exists()
-    assert not (destination / "cases/page/3").exists()
+    assert not (destination / "cases/page/7").exists()
     assert not (destination / "county/10016/page/2").exists()
 
 
@@ -582,7 +592,7 @@ def test_english_listings_have_english_chrome_and_labels(published: Path, tmp_pa
     assert 'href="../../../county/10016/index.html" lang="zh-Hant-TW">中文</a>' in county
     assert "<h1>Penghu, Kinmen and Matsu</h1>" in region
     assert '<h2 id="facet-strategy">By strategy (the five arrows)</h2>' in browse
-    assert 'href="../strategy/brand/index.html">Brand building</a> (2)' in browse
+    assert 'href="../strategy/brand/index.html">Brand building</a> (6)' in browse
 
 
 def test_two_cases_with_one_slug_fail_the_build_naming_both_files(
@@ -593,7 +603,7 @@ def test_two_cases_with_one_slug_fail_the_build_naming_both_files(
     before = files(destination)
     first = published / "2026" / "wangan-turtle-island-2026.md"
     second = published / "2025" / "wangan-turtle-island-2026.md"
-    second.parent.mkdir()
+    second.parent.mkdir(exist_ok=True)  # the demo has 2025 cases too
     second.write_text(first.read_text("utf-8").replace("cycle: '2026'", "cycle: '2025'"), "utf-8")
 
     with pytest.raises(SnapshotError) as caught:
