@@ -729,3 +729,41 @@ def test_money_rows_offer_planned_cells_not_yet_reported(desk: Desk, app: Flask,
         "received": [{"source": planned[0][0], "year": int(planned[0][1] or 0), "amount": 1800, "note": "已撥付"}]
     }
     assert offered == [(planned[0][0], planned[0][1], "1800"), *((s, y, "") for s, y in planned[1:])]
+
+
+def test_an_expired_form_token_keeps_the_input_and_saves_nothing(desk: Desk, app: Flask, session: Session) -> None:
+    proposal = approve(desk)
+    tab = Tab(browser(app, desk.township).client, step_path(proposal, "kpis"))
+    tab.type({"csrf_token": "not-a-token", "rows-0-actual": "12", "rows-0-note": "留著"})
+
+    shown = tab.press()
+
+    assert shown.status_code == 200
+    assert flashes(tab.page) == [("warning", "頁面開啟太久，安全驗證已更新。您輸入的內容都還在，請再按一次「儲存」。")]
+    assert (tab.fields.get("rows-0-actual"), tab.fields.get("rows-0-note")) == ("12", "留著")
+    assert draft_content(session, proposal) is None
+    assert tab.press().status_code == 302  # the page now carries a fresh token
+    assert (draft_content(session, proposal) or {})["kpis"][0]["actual"] == 12
+
+
+def test_a_post_by_someone_not_the_editor_is_refused_with_the_reason(desk: Desk, app: Flask, session: Session) -> None:
+    proposal = approve(desk)
+    auth = browser(app, desk.county)
+    token = auth.csrf(f"/proposals/{proposal.id}/followup")
+
+    refused = auth.client.post(step_path(proposal, "kpis"), data={"csrf_token": token, "rows-0-actual": "12"})
+
+    assert refused.status_code == 403
+    assert flashes(refused.get_data(as_text=True)) == [("error", "您的帳號不能對這件提案執行「送出執行進度報告」。")]
+    assert draft_content(session, proposal) is None
+
+
+def test_an_implausible_year_or_version_is_not_found(desk: Desk, app: Flask, session: Session) -> None:
+    proposal = approve(desk)
+    write_report(session, proposal, desk.township)
+    client = browser(app, desk.township).client
+    paths = ["reports/2026/v1", "reports/2026/v99999", "reports/99999/kpis", f"reports/{2**64}/check"]
+
+    statuses = {path: client.get(f"/proposals/{proposal.id}/{path}").status_code for path in paths}
+
+    assert statuses == {paths[0]: 200, paths[1]: 404, paths[2]: 404, paths[3]: 404}

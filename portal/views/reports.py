@@ -34,6 +34,7 @@ from portal.forms.reports import (
     SubmitForm,
     parse_number,
 )
+from portal.forms.wizard import YEAR_MAX
 from portal.stash import restore_stash
 from portal.views import require_admin, visible_proposal
 
@@ -127,9 +128,17 @@ def from_form(step: Step, form: Any) -> list[dict[str, Any]]:
 # --- the guided form ----------------------------------------------------------------------
 
 
+def _plausible(*numbers: int) -> None:
+    """A year or version number from the URL that no report can have is not found
+    (and never reaches the database, whose integers it may not fit)."""
+    if any(not 0 < n <= YEAR_MAX for n in numbers):
+        abort(404)
+
+
 def _load(proposal_id: int, year: int) -> tuple[Proposal, reports.ApprovedCase | None, str, int]:
     """The case, its approval, why the current user may not write its `year` report
     ("" when they may) and the status a refused post answers with."""
+    _plausible(year)
     proposal = visible_proposal(proposal_id)
     try:
         case = reports.check_writable(db.session(), proposal, current_user, year)
@@ -361,6 +370,7 @@ def _report_view(case: reports.ApprovedCase | None, content: dict[str, Any]) -> 
 @login_required
 def show(proposal_id: int, year: int, number: int) -> str:
     """A submitted report, read-only, for everyone who follows the case up."""
+    _plausible(year, number)
     proposal = visible_proposal(proposal_id)
     if not followup.reads_reports(current_user, proposal):
         abort(404)
