@@ -676,3 +676,25 @@ def test_no_internal_follow_up_text_or_unaccepted_value_reaches_proposals_or_bui
     ]
     leaks = {(path.name, value) for path in files for value in private if value in path.read_text("utf-8")}
     assert leaks == set()
+
+
+def test_a_rebuild_after_republishing_shows_the_new_results(desk: Desk, session: Session, tmp_path: Path) -> None:
+    proposal = desk.approved()
+    desk.move(proposal, "publish")
+    shutil.copytree(PROJECT_ROOT / "content", tmp_path / "content", dirs_exist_ok=True)
+    case_page = tmp_path / "build" / "cases" / f"puli-township-{proposal.id}" / "index.html"
+
+    def rebuild() -> str:
+        desk.browser.client.post("/admin/showcase/rebuild", data={"csrf_token": desk.browser.csrf("/admin/showcase")})
+        return case_page.read_text("utf-8")
+
+    before = rebuild()
+    follow = FollowUp(desk, desk.fresh(proposal))
+    follow.review(follow.report(2026, 1, {0: 18}), "on_track", [0])
+    session.commit()
+    unchanged = rebuild()
+    desk.browser.client.post("/admin/results/republish", data={"csrf_token": desk.browser.csrf("/admin/results")})
+    after = rebuild()
+
+    marker = "最新採認 <strong>18人</strong>（2026）"
+    assert (marker in before, marker in unchanged, marker in after) == (False, False, True)
