@@ -120,14 +120,15 @@ class MoneyRow:
     received: int
 
 
-def money_rows(case: ApprovedCase, received: Iterable[dict[str, Any]]) -> list[MoneyRow]:
-    """Planned against received per source and year, in the funding table's order."""
+def money_rows(case: ApprovedCase, received: Iterable[dict[str, Any]], year: int) -> list[MoneyRow]:
+    """Planned against received per source and year, in the funding table's order: the
+    plan of the report's year, and every source and year money was reported for."""
     got: dict[tuple[str, int], int] = {}
     for row in received:
-        source, year, amount = row.get("source"), row.get("year"), row.get("amount")
-        if isinstance(source, str) and isinstance(year, int) and isinstance(amount, int):
-            got[(source, year)] = got.get((source, year), 0) + amount
-    plan = planned(case)
+        source, when, amount = row.get("source"), row.get("year"), row.get("amount")
+        if isinstance(source, str) and isinstance(when, int) and isinstance(amount, int):
+            got[(source, when)] = got.get((source, when), 0) + amount
+    plan = {key: amount for key, amount in planned(case).items() if key[1] == year or key in got}
     order = list(brief.SOURCES)
     keys = sorted(set(plan) | set(got), key=lambda k: (order.index(k[0]) if k[0] in order else 99, k[1]))
     return [MoneyRow(s, y, plan.get((s, y), 0), got.get((s, y), 0)) for s, y in keys]

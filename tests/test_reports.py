@@ -767,3 +767,33 @@ def test_an_implausible_year_or_version_is_not_found(desk: Desk, app: Flask, ses
     statuses = {path: client.get(f"/proposals/{proposal.id}/{path}").status_code for path in paths}
 
     assert statuses == {paths[0]: 200, paths[1]: 404, paths[2]: 404, paths[3]: 404}
+
+
+def table_rows(page: str, caption: str) -> list[list[str]]:
+    import re
+
+    table = page.split(f"<caption>{caption}</caption>", 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    return [
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_report_page_shows_money_received_beside_the_plan_of_its_year(desk: Desk, app: Flask, session: Session) -> None:
+    proposal = approve(desk)
+    received = [
+        {"source": "central", "year": 2026, "amount": 1800, "note": ""},
+        {"source": "county", "year": 2026, "amount": 500, "note": "縣府配合款"},
+    ]
+    reports.save_draft(session, proposal, desk.township, YEAR, "received", received, opened_at=0)
+    reports.submit(session, proposal, desk.township, YEAR, "概況")
+    session.commit()
+
+    page = browser(app, desk.reviewers[0]).client.get(f"/proposals/{proposal.id}/reports/{YEAR}/v1")
+
+    # The plan's 民間投資 of 2027 belongs to the 2027 report.
+    assert table_rows(page.get_data(as_text=True), "經費實際到位與計畫（單位：新臺幣千元）") == [
+        ["中央部會計畫", "2026（115年）", "8,000", "1,800"],
+        ["縣市政府", "2026（115年）", "0", "500"],
+    ]

@@ -67,7 +67,7 @@ def _by_index(rows: Any) -> dict[int, dict[str, Any]]:
     return {r["index"]: r for r in rows or [] if isinstance(r, dict) and isinstance(r.get("index"), int)}
 
 
-def to_form(step: Step, content: dict[str, Any], case: reports.ApprovedCase) -> dict[str, Any]:
+def to_form(step: Step, content: dict[str, Any], case: reports.ApprovedCase, year: int) -> dict[str, Any]:
     """The form's data: a row per KPI or business of the approved case, saved values in it."""
     if step.identifier == "kpis":
         saved = _by_index(content.get("kpis"))
@@ -89,10 +89,10 @@ def to_form(step: Step, content: dict[str, Any], case: reports.ApprovedCase) -> 
                 for i in range(len(case.businesses))
             ]
         }
-    # The saved rows, then a row for each planned source and year not reported yet.
+    # The saved rows, then a row for each source planned for the year and not reported yet.
     rows = [r for r in content.get("received") or [] if isinstance(r, dict)]
     reported = {(r.get("source"), r.get("year")) for r in rows}
-    rows += [{"source": s, "year": y} for s, y in reports.planned(case) if (s, y) not in reported]
+    rows += [{"source": s, "year": y} for s, y in reports.planned(case) if y == year and (s, y) not in reported]
     return {"rows": [*rows, *({} for _ in range(SPARE_ROWS))]}
 
 
@@ -188,7 +188,7 @@ def section(proposal_id: int, year: int, step_id: str) -> str | Response | tuple
     if request.method == "GET":
         restored = restore_stash()
         assert case is not None  # writable means approved
-        form = step.form_class(formdata=restored, data=to_form(step, content, case))
+        form = step.form_class(formdata=restored, data=to_form(step, content, case, year))
         if restored is None:
             form.version.data = str(version)
         return _render(step, proposal, year, case, form, draft)
@@ -346,11 +346,11 @@ def _render_check(
         steps=STEPS,
         form=form,
         by_step=by_step,
-        **_report_view(case, content),
+        **_report_view(case, content, year),
     )
 
 
-def _report_view(case: reports.ApprovedCase | None, content: dict[str, Any]) -> dict[str, Any]:
+def _report_view(case: reports.ApprovedCase | None, content: dict[str, Any], year: int) -> dict[str, Any]:
     """What a report says, row by row beside the approved case, for the check and show pages."""
     if case is None:
         return {"kpi_rows": [], "business_rows": [], "money": []}
@@ -362,7 +362,7 @@ def _report_view(case: reports.ApprovedCase | None, content: dict[str, Any]) -> 
             (b, statuses.get(businesses.get(i, {}).get("status", ""), "—"), businesses.get(i, {}).get("note", ""))
             for i, b in enumerate(case.businesses)
         ],
-        "money": reports.money_rows(case, content.get("received") or []),
+        "money": reports.money_rows(case, content.get("received") or [], year),
     }
 
 
@@ -384,9 +384,8 @@ def show(proposal_id: int, year: int, number: int) -> str:
         abort(404)
     case = reports.approved_case(dbs, proposal)
     history = reports.reports_of(dbs, proposal, year)
-    return render_template(
-        "reports/show.html", proposal=proposal, report=report, history=history, **_report_view(case, report.content)
-    )
+    view = _report_view(case, report.content, year)
+    return render_template("reports/show.html", proposal=proposal, report=report, history=history, **view)
 
 
 # --- the NDC's due dates --------------------------------------------------------------------
