@@ -259,6 +259,8 @@ def save_draft(
     unless `overwrite` names the version the user saw on the conflict page."""
     if section not in SECTIONS:
         raise DomainError("報告沒有這一節。")
+    # Saves of one case wait for each other, so the version read below is the latest.
+    operations.lock_proposal(session, proposal)
     check_writable(session, proposal, actor, year)
     draft = draft_of(session, proposal, year)
     current = draft.lock_version if draft is not None else 0

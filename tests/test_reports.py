@@ -797,3 +797,51 @@ def test_report_page_shows_money_received_beside_the_plan_of_its_year(desk: Desk
         ["中央部會計畫", "2026（115年）", "8,000", "1,800"],
         ["縣市政府", "2026（115年）", "0", "500"],
     ]
+
+
+def test_threads_saving_at_once_each_acknowledged_save_is_a_version(desk: Desk, app: Flask, session: Session) -> None:
+    import threading
+
+    from portal import db
+
+    proposal = approve(desk)
+    acknowledged: list[tuple[int, str]] = []
+    refused: list[str] = []
+    crashed: list[str] = []
+    start = threading.Barrier(4)
+
+    def save(name: str) -> None:
+        with db.database(app).session() as own:
+            start.wait()
+            for number in range(5):
+                own.expire_all()
+                case = own.get(Proposal, proposal.id)
+                township = own.get(User, desk.township.id)
+                assert case is not None and township is not None
+                draft = reports.draft_of(own, case, YEAR)
+                value = f"{name} 第 {number} 次"
+                try:
+                    saved = reports.save_draft(
+                        own, case, township, YEAR, "summary", value, opened_at=draft.lock_version if draft else 0
+                    )
+                    own.commit()
+                except DomainError as error:
+                    own.rollback()
+                    refused.append(type(error).__name__)
+                except Exception as error:  # counted, so that the test shows it
+                    own.rollback()
+                    crashed.append(repr(error))
+                else:
+                    acknowledged.append((saved.lock_version, value))
+
+    threads = [threading.Thread(target=save, args=(f"分頁{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    acknowledged.sort()
+    assert crashed == []
+    assert [version for version, _ in acknowledged] == list(range(1, len(acknowledged) + 1))
+    assert (len(acknowledged) + len(refused), set(refused) <= {"ReportConflict"}) == (20, True)
+    assert draft_content(session, proposal) == {"summary": acknowledged[-1][1]}
