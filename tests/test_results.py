@@ -460,7 +460,7 @@ def test_english_case_page_has_english_labels(tmp_path: Path) -> None:
         "Progress toward the target of 青年返鄉/移居人數",
     )
     assert plain(section.split("</ul>", 1)[1]) == (
-        "Businesses 山城共享加工中心：Delayed Lessons learned (case closed) Closing review：On track "
+        "Businesses 山城共享加工中心: Delayed Lessons learned (case closed) Closing review: On track "
         "先找到營運主體。 再談硬體。"
     )
 
