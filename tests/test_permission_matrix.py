@@ -196,6 +196,16 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
         "/yearend/proposals/{case}/close",
         table(HIDDEN),
     ),
+    # Counselling log: the case is in review, so its readers are sent back with the
+    # operation's message (a redirect); those who may not see it get 404.
+    ("counsel.add", "/proposals/<int:proposal_id>/counsel", "POST"): (
+        "/proposals/{case}/counsel",
+        CASE_READERS,
+    ),
+    ("counsel.resolve", "/proposals/<int:proposal_id>/counsel/issues/<int:issue_id>/resolve", "POST"): (
+        "/proposals/{case}/counsel/issues/1/resolve",
+        CASE_READERS,
+    ),
     # Rounds: the world's one round is the database's first (id 1).
     ("rounds.index", "/admin/rounds/", "GET"): ("/admin/rounds/", ADMIN_ONLY),
     ("rounds.new", "/admin/rounds/new", "GET"): ("/admin/rounds/new", ADMIN_ONLY),
