@@ -25,7 +25,16 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from portal import accounts, meetings, operations, publish, review
-from portal.db.models import Programme, Proposal, User
+from portal.db.models import (
+    CounselEntry,
+    CounselIssue,
+    Meeting,
+    Programme,
+    ProgressReport,
+    Proposal,
+    User,
+    YearEndReview,
+)
 from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType
 from portal.domain.roles import Role
@@ -189,6 +198,7 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
         "/yearend/",
         table(FORBIDDEN, reviewer_assigned=OK, reviewer_unassigned=OK, reviewer_conflicted=OK, admin=OK),
     ),
+    ("followup.case", "/proposals/<int:proposal_id>/followup", "GET"): ("/proposals/{case}/followup", table(HIDDEN)),
     ("yearend.review", "/yearend/reports/<int:report_id>", "GET"): ("/yearend/reports/1", table(HIDDEN)),
     ("yearend.review", "/yearend/reports/<int:report_id>", "POST"): ("/yearend/reports/1", table(HIDDEN)),
     ("yearend.reopen", "/yearend/reviews/<int:review_id>/reopen", "POST"): ("/yearend/reviews/1/reopen", table(HIDDEN)),
@@ -411,3 +421,95 @@ def test_cross_county_plan_answers_each_actor_as_the_table_says(
     seen = {actor: clients[actor].ask(method, path.format(plan=plan.id)) for actor in order}
 
     assert seen == CROSS_COUNTY_READERS
+
+
+# The follow-up of an approved case (埔里鎮; reviewer_assigned accompanies it), with a
+# submitted 2026 report, its year-end review, and a counselling entry with an open issue.
+# Those who cannot see the case get 404; those who see it but have no part in a step 403,
+# except that opening the report form sends them back to the follow-up page with a message.
+CASE_FOLLOWERS = table(HIDDEN, township=OK, county=OK, reviewer_assigned=OK, admin=OK)
+COUNSELLORS = table(HIDDEN, township=FORBIDDEN, county=FORBIDDEN, reviewer_assigned=OK, admin=OK)
+REPORT_WRITERS = table(HIDDEN, township=OK, county=FORBIDDEN, reviewer_assigned=FORBIDDEN, admin=FORBIDDEN)
+FOLLOWUP = [
+    ("GET", "/proposals/{approved}/followup", CASE_FOLLOWERS),
+    ("POST", "/proposals/{approved}/counsel", COUNSELLORS),
+    ("POST", "/proposals/{approved}/counsel/issues/{issue}/resolve", COUNSELLORS),
+    ("GET", "/proposals/{approved}/reports/2026", CASE_FOLLOWERS),
+    ("GET", "/proposals/{approved}/reports/2026/kpis", CASE_FOLLOWERS),
+    ("POST", "/proposals/{approved}/reports/2026/kpis", REPORT_WRITERS),
+    ("GET", "/proposals/{approved}/reports/2026/check", CASE_FOLLOWERS),
+    ("GET", "/proposals/{approved}/reports/2026/v1", CASE_FOLLOWERS),
+    ("GET", "/yearend/reports/{report}", COUNSELLORS),
+    ("POST", "/yearend/reports/{report}", COUNSELLORS),
+    ("POST", "/yearend/reviews/{review}/reopen", COUNSELLORS),
+    (
+        "POST",
+        "/yearend/proposals/{approved}/close",
+        table(HIDDEN, township=FORBIDDEN, county=FORBIDDEN, reviewer_assigned=FORBIDDEN, admin=OK),
+    ),
+]
+
+
+@pytest.fixture
+def followed(app: Flask, world: World, session: Session) -> dict[str, int]:
+    """An approved case of 埔里鎮 with a report, its review and a counselling issue."""
+    people = world.people
+    case = operations.create_proposal(
+        session,
+        people["township"],
+        cycle="2026",
+        proposal_type=ProposalType.TOWNSHIP,
+        lead_township_code=PULI,
+        title="埔里核定提案",
+    )
+    case.content = complete_document()
+    operations.apply_transition(session, case, Action.SUBMIT, people["township"])
+    operations.apply_transition(session, case, Action.FORWARD, people["county"])
+    review.assign(session, case, people["admin"], [people["reviewer_assigned"].id])
+    review.submit_review(
+        session,
+        case,
+        people["reviewer_assigned"],
+        app.extensions["portal.rubric"],
+        review.ReviewInput(
+            scores={"feasibility": 5, "creativity": 5, "spillover": 5},
+            cross_domain=True,
+            cross_ministry=True,
+            confidence=3,
+            comment_to_township="",
+            internal_comment="",
+        ),
+    )
+    meeting = session.scalars(select(Meeting).order_by(Meeting.id)).first()
+    assert meeting is not None
+    decision = review.decide(
+        session, case, people["admin"], outcome=Action.APPROVE.value, reasons="", meeting=meeting, resources=[]
+    )
+    report = ProgressReport(
+        proposal_id=case.id,
+        revision_id=decision.revision_id,
+        year=2026,
+        number=1,
+        content={"kpis": [{"index": 0, "actual": 3, "source": "", "note": ""}], "businesses": [], "received": []},
+        submitted_by_id=people["township"].id,
+    )
+    yearend = YearEndReview(
+        proposal_id=case.id, report=report, reviewer_id=people["reviewer_assigned"].id, rating="on_track"
+    )
+    entry = CounselEntry(
+        proposal_id=case.id, kind="visit", held_on=operations.taiwan_today(), author_id=people["admin"].id
+    )
+    issue = CounselIssue(proposal_id=case.id, entry=entry, description="場地待協調", owner="township")
+    session.add_all([report, yearend, entry, issue])
+    session.commit()
+    return {"approved": case.id, "report": report.id, "review": yearend.id, "issue": issue.id}
+
+
+@pytest.mark.parametrize(("method", "path", "expected"), FOLLOWUP, ids=lambda v: v if isinstance(v, str) else "")
+def test_followup_of_an_approved_case_answers_each_actor_as_the_table_says(
+    followed: dict[str, int], clients: dict[str, Browser], method: str, path: str, expected: dict[str, str]
+) -> None:
+    order = sorted(ACTORS, key=lambda actor: expected[actor] == OK)
+    seen = {actor: clients[actor].ask(method, path.format(**followed)) for actor in order}
+
+    assert seen == expected

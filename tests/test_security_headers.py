@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts, snapshot
+from portal import accounts, review, snapshot
 from portal.config import PROJECT_ROOT
 from portal.db.models import Programme, User
 from portal.domain.roles import Role
@@ -142,6 +142,18 @@ class World:
         self.programme_id = programme.id
         # A round (梯次) record, for its edit page.
         self.call = make.round()
+        # An approved case, for its follow-up pages (the township's report form among them).
+        self.approved = self.round.in_review(self.round.reviewers[0], title="埔里核定案")
+        self.round.score(self.approved, self.round.reviewers[0], {"feasibility": 5, "creativity": 5, "spillover": 5})
+        review.decide(
+            session,
+            self.approved,
+            self.round.admin,
+            outcome="approve",
+            reasons="",
+            meeting=self.round.meeting,
+            resources=[],
+        )
         newcomer = make.user(Role.TOWNSHIP, township=PULI, password=None)
         self.token = accounts.issue_password_link(session, newcomer)
         session.commit()
@@ -169,7 +181,7 @@ def world(app: Flask, make: Factory, session: Session) -> World:
 
 # endpoint -> the URLs to open (with the world's ids), who opens them, and the status they get.
 def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
-    draft, in_review = w.draft.id, w.in_review.id
+    draft, in_review, approved = w.draft.id, w.in_review.id, w.approved.id
     return {
         "main.index": [("/", "admin", 200), ("/", "anonymous", 302)],
         "admin.audit": [("/admin/audit", "admin", 200), ("/admin/audit", "township", 403)],
@@ -190,8 +202,22 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "results.export_json": [("/admin/results/2026.json", "admin", 200), ("/admin/results/1800.json", "admin", 404)],
         "reports.rounds": [("/admin/report-rounds", "admin", 200), ("/admin/report-rounds", "township", 403)],
         "reports.start": [(f"/proposals/{in_review}/reports/2026", "township", 302)],
-        "reports.section": [(f"/proposals/{in_review}/reports/2026/kpis", "township", 302)],
-        "reports.check": [(f"/proposals/{in_review}/reports/2026/check", "township", 302)],
+        "reports.section": [
+            (f"/proposals/{in_review}/reports/2026/kpis", "township", 302),
+            (f"/proposals/{approved}/reports/2026/kpis", "township", 200),
+            (f"/proposals/{approved}/reports/2026/businesses", "township", 200),
+            (f"/proposals/{approved}/reports/2026/received", "township", 200),
+        ],
+        "reports.check": [
+            (f"/proposals/{in_review}/reports/2026/check", "township", 302),
+            (f"/proposals/{approved}/reports/2026/check", "township", 200),
+        ],
+        "followup.case": [
+            (f"/proposals/{approved}/followup", "township", 200),
+            (f"/proposals/{approved}/followup", "reviewer", 200),
+            (f"/proposals/{approved}/followup", "admin", 200),
+            (f"/proposals/{in_review}/followup", "township", 404),
+        ],
         "reports.show": [(f"/proposals/{in_review}/reports/2026/v1", "township", 404)],
         "yearend.waiting": [("/yearend/", "reviewer", 200), ("/yearend/", "township", 403)],
         "yearend.review": [("/yearend/reports/999999", "reviewer", 404)],
@@ -265,7 +291,7 @@ def test_every_page_has_the_security_headers_and_no_inline_code(world: World) ->
     assert seen == expected
     assert inline == {url: [] for url in inline}
     # Every page was checked: all but the style sheets, scripts and data exports.
-    data = (".css", ".js", ".csv?cycle=2026", ".json?cycle=2026")
+    data = (".css", ".js", ".csv?cycle=2026", ".json?cycle=2026", "2026.csv", "2026.json")
     assert sorted(inline) == sorted({url for url, _ in expected if not url.endswith(data)})
 
 
