@@ -16,16 +16,20 @@ from portal import operations, snapshot
 from portal.db import models
 from portal.db.models import (
     AgendaItem,
+    CaseClosing,
     CoSignature,
+    CounselIssue,
     Decision,
     MatchedResource,
     Meeting,
     PriorityArea,
     Programme,
     Proposal,
+    ReportRound,
     Revision,
     Round,
     User,
+    YearEndReview,
 )
 from portal.reference.store import programme_offer
 from tests.conftest import Auth, make_app
@@ -120,11 +124,11 @@ def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path:
     assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
 
 
-def test_demo_takes_its_decisions_at_two_meetings(app: Flask, session: Session) -> None:
+def test_demo_takes_its_decisions_at_the_meetings_of_each_cases_year(app: Flask, session: Session) -> None:
     run_demo(app)
 
     held = session.execute(
-        select(Meeting.name, Proposal.title, Decision.outcome, Decision.decided_on == Meeting.held_on)
+        select(Meeting.name, Meeting.held_on, Proposal.title, Decision.outcome, Decision.decided_on == Meeting.held_on)
         .join(Decision, Decision.meeting_id == Meeting.id)
         .join(Proposal, Proposal.id == Decision.proposal_id)
     )
@@ -133,27 +137,28 @@ def test_demo_takes_its_decisions_at_two_meetings(app: Flask, session: Session) 
         .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
         .join(Proposal, Proposal.id == AgendaItem.proposal_id)
     )
+    today = operations.taiwan_today()
     # Sorted here by code point: the databases' collations order Chinese differently.
     assert sorted(tuple(row) for row in held) == [
-        ("第1次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫", "approve", True),
-        ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫", "approve", True),
-        ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫", "approve", True),
-        ("第1次地方創生會報", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫", "approve", True),
-        ("第1次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫", "approve", True),
-        ("第1次地方創生會報", "豐濱海稻田與阿美族海洋部落觀光計畫", "reject", True),
-        ("第1次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫", "approve", True),
-        ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫", "approve", True),
-        ("第1次地方創生會報工作會議", "南庄山城共學：賽夏與客家文化深度旅遊計畫", "request_revision", True),
-        ("第1次地方創生會報工作會議", "口湖鹹水共生：養殖漁業升級與濕地旅遊計畫", "request_revision", True),
+        ("第1次地方創生會報", date(2024, 8, 20), "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫", "approve", True),
+        ("第1次地方創生會報工作會議", today, "南庄山城共學：賽夏與客家文化深度旅遊計畫", "request_revision", True),
+        ("第1次地方創生會報工作會議", today, "口湖鹹水共生：養殖漁業升級與濕地旅遊計畫", "request_revision", True),
+        ("第2次地方創生會報", date(2025, 8, 19), "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫", "approve", True),
+        ("第2次地方創生會報", date(2025, 8, 19), "阿里山鄒族咖啡與達娜伊谷山林共管計畫", "approve", True),
+        ("第3次地方創生會報", today, "平溪礦村再生：老屋共居與天燈之外的慢遊計畫", "approve", True),
+        ("第3次地方創生會報", today, "望安綠蠵龜之島：花宅聚落慢活創生計畫", "approve", True),
+        ("第3次地方創生會報", today, "池上米鄉共好：稻作文化與有機循環創生計畫", "approve", True),
+        ("第3次地方創生會報", today, "豐濱海稻田與阿美族海洋部落觀光計畫", "reject", True),
+        ("第3次地方創生會報", today, "霧臺魯凱石板屋與神山愛玉部落經濟計畫", "approve", True),
     ]
     assert sorted(tuple(row) for row in agenda) == [
-        ("第1次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫"),
-        ("第1次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫"),
-        ("第1次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫"),
         ("第1次地方創生會報", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫"),
-        ("第1次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫"),
-        ("第1次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫"),
-        ("第1次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫"),
+        ("第2次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫"),
+        ("第2次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫"),
+        ("第3次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫"),
+        ("第3次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫"),
+        ("第3次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫"),
+        ("第3次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫"),
     ]
 
 
@@ -355,4 +360,67 @@ def test_demo_new_cases_have_kpis_that_fall_and_one_from_a_negative_baseline(app
         ("新增工作機會", 2023, 2025, {2024: 4}),
         ("閒置古厝數", 2023, 2025, {2024: 11}),
         ("人口社會增加", 2023, 2025, {2024: -25}),
+    ]
+
+
+def test_demo_follows_its_cases_up_after_approval(app: Flask, session: Session) -> None:
+    """Two years of accepted progress, one year, a case at risk, a closed case, and a
+    counselling log with an open issue past its due date."""
+    run_demo(app)
+
+    def slug(proposal_id: int) -> str:
+        proposal = session.get(Proposal, proposal_id)
+        assert proposal is not None
+        return str(proposal.content["meta"]["slug"])
+
+    reviewed = sorted(
+        (slug(r.proposal_id), r.report.year, r.report.number, r.rating, len(r.accepted_kpis))
+        for r in session.scalars(select(YearEndReview))
+    )
+    closed = [(slug(c.proposal_id), c.rating) for c in session.scalars(select(CaseClosing))]
+    open_issues = sorted(
+        (slug(i.proposal_id), i.owner, i.due_on, i.due_on is not None and i.due_on < operations.taiwan_today())
+        for i in session.scalars(select(CounselIssue).where(CounselIssue.status == "open"))
+    )
+    due = {r.year: r.due_on for r in session.scalars(select(ReportRound))}
+
+    assert reviewed == [
+        ("alishan-tsou-coffee-2025", 2025, 1, "on_track", 5),
+        ("alishan-tsou-coffee-2025", 2026, 1, "on_track", 5),
+        ("chishang-rice-2026", 2026, 1, "on_track", 5),
+        ("lieyu-taro-2024", 2024, 1, "on_track", 4),
+        ("lieyu-taro-2024", 2025, 1, "on_track", 4),
+        ("pingxi-mining-village-2026", 2026, 1, "on_track", 3),
+        ("ruisui-pomelo-2025", 2025, 1, "at_risk", 5),
+    ]
+    assert closed == [("lieyu-taro-2024", "on_track")]
+    assert open_issues == [
+        ("ruisui-pomelo-2025", "county", date(2026, 6, 30), True),
+        ("ruisui-pomelo-2025", "township", date(2026, 3, 31), True),
+    ]
+    assert due == {2024: date(2025, 1, 31), 2025: date(2026, 1, 31), 2026: date(2027, 1, 31)}
+
+
+def test_demo_published_files_carry_the_accepted_results(app: Flask) -> None:
+    run_demo(app)
+    root = Path(app.config["PROPOSALS_DIR"])
+
+    alishan = snapshot.load(root / "2025" / "alishan-tsou-coffee-2025.md")
+    lieyu = snapshot.load(root / "2024" / "lieyu-taro-2024.md")
+    pingxi = snapshot.load(root / "2026" / "pingxi-mining-village-2026.md")
+
+    assert [(k.indicator, [(a.year, a.value) for a in k.actuals]) for k in alishan.kpis] == [
+        ("產值", [(2025, 5800), (2026, 8900)]),
+        ("新增工作機會", [(2025, 7), (2026, 14)]),
+        ("青年返鄉/移居人數", [(2025, 6), (2026, 11)]),
+        ("觀光旅遊人次", [(2025, 11500), (2026, 15800)]),
+        ("人口社會增加", [(2025, -72), (2026, -48)]),
+    ]
+    assert (lieyu.progress, lieyu.closing is not None) == (snapshot.Standing(2025, "on_track"), True)
+    # The team did not accept the tour count: it is not published.
+    assert [(k.indicator, [a.value for a in k.actuals]) for k in pingxi.kpis] == [
+        ("空屋數", [48]),
+        ("人口社會增加", [-60]),
+        ("觀光旅遊人次", []),
+        ("新增工作機會", [2]),
     ]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from portal import accounts, cosign, matching, meetings, operations, publish, review, text
 from portal.db.models import MatchOffer, Meeting, Proposal, Round, Township, User, utcnow
+from portal.demo import followup
 from portal.domain.meetings import MeetingKind
 from portal.domain.proposal import ProposalType, empty_document
 from portal.domain.roles import Role
@@ -107,6 +108,7 @@ def load(
     # A ministry (部會) that offers its programmes to the screened cases before approval.
     _account(session, logins, f"ministry@{DEMO_DOMAIN}", "吳承辦（中小及新創企業署）", Role.MINISTRY, ministry=MINISTRY)
     open_round = _demo_rounds(session, admin, cycle_default)
+    followup.report_rounds(session, admin)
     cases = demo_cases()
     for case in cases:
         lead = session.get(Township, case["lead_township"])
@@ -150,6 +152,8 @@ def load(
             # open one.
             decided = case["stage"] in DECIDED_STAGES
             proposal.round = _closed_round(session, proposal.cycle) if decided else open_round
+            if proposal.state in (State.APPROVED, State.PUBLISHED):
+                followup.follow(session, proposal, case["slug"], admin)
             if proposal.state == State.PUBLISHED and proposals_dir is not None:
                 publish.write_case(session, proposal, proposals_dir)
     session.flush()
@@ -303,15 +307,20 @@ DECISIONS = {Action.APPROVE, Action.REQUEST_REVISION, Action.REJECT}
 
 
 def _demo_meeting(session: Session, admin: User, action: Action) -> Meeting:
-    """The demo's two meetings, both held the day the demo runs (its proposals are all
+    """The demo's meetings of today, both held the day the demo runs (its proposals are all
     submitted that day, and a meeting cannot precede a submission): revision requests
     are made at the working meeting, approvals and rejections at the council."""
     kind = MeetingKind.WORKING if action == Action.REQUEST_REVISION else MeetingKind.COUNCIL
-    found = session.scalar(select(Meeting).where(Meeting.kind == kind.value, Meeting.number == 1))
+    # The council met twice before, in the years of the earlier cases (followup.yaml).
+    number = 1 if kind == MeetingKind.WORKING else CURRENT_COUNCIL
+    found = session.scalar(select(Meeting).where(Meeting.kind == kind.value, Meeting.number == number))
     if found is not None:
         return found
     note = "分區審議退回修正的提案" if kind == MeetingKind.WORKING else "核定與不予核定"
-    return meetings.create_meeting(session, admin, kind=kind, number=1, held_on=publish.today(), note=note)
+    return meetings.create_meeting(session, admin, kind=kind, number=number, held_on=publish.today(), note=note)
+
+
+CURRENT_COUNCIL = 3
 
 
 def _score(session: Session, proposal: Proposal, reviewer: User, rubric: Rubric, stage: str) -> None:
