@@ -329,3 +329,115 @@ def fits(page: Page, shot: str) -> bool:
     """Screenshot the page; True when nothing makes it wider than the screen."""
     screenshot(page, shot)
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
+# --- after approval -------------------------------------------------------------------------
+
+FOLLOWED = "望安綠蠵龜之島：花宅聚落慢活創生計畫"
+FOLLOWED_SLUG = "wangan-turtle-island-2026"
+FOLLOWED_TOWNSHIP = "township-10016050@demo.example.org"  # 澎湖縣望安鄉
+COMPANION = "reviewer2@demo.example.org"  # 黃委員, who scored it and accompanies it
+# The year's actual values, in the order of the case's KPIs: 觀光旅遊人次 42000 → 55000,
+# 青年返鄉/移居人數 0 → 12, 新增工作機會 0 → 18, 產值 0 → 6000, 人口社會增加 −85 → 0.
+ACTUALS = ["47,000", "3", "5", "1200", "-50"]
+
+
+def open_followup(page: Page, base: str) -> None:
+    people.open_proposal(page, base, FOLLOWED)
+    page.get_by_role("link", name="前往執行追蹤").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"執行追蹤：{FOLLOWED}")
+
+
+def test_after_approval_a_case_is_followed_up_and_its_accepted_results_published(
+    page: Page, portal: Portal, dialogs: Dialogs
+) -> None:
+    base = portal.url
+    year = publish.today().year
+
+    # The accompanying reviewer logs a site visit with an issue for the township.
+    login(page, base, COMPANION)
+    open_followup(page, base)
+    page.get_by_label("現地勘察").check()
+    page.get_by_label(re.compile("^日期")).fill(TODAY)
+    page.get_by_label("地點").fill("望安鄉中社村花宅聚落")
+    page.get_by_label("出席人員").fill("輔導團委員、鄉公所、中社村社區發展協會")
+    page.get_by_label("紀錄內容").fill("古厝修復第一批三棟完工，民宿預計明年春天試營運。")
+    page.get_by_label("公所可見").check()
+    issue = group(page, "第 1 項問題")
+    issue.get_by_label("問題").fill("交通船夏季班次不足，請協調增開")
+    issue.get_by_label("負責單位").select_option(label="縣市政府")
+    page.get_by_role("button", name="登錄輔導紀錄").click()
+    assert flash(page) == f"已登錄 {TODAY} 的現地勘察紀錄。"
+    screenshot(page, "followup-counsel")
+    logout(page)
+
+    # The township sees the entry meant for it, and files the year's progress report.
+    login(page, base, FOLLOWED_TOWNSHIP)
+    open_followup(page, base)
+    expect(page.get_by_role("main")).to_contain_text("交通船夏季班次不足，請協調增開")
+    page.get_by_role("row").filter(has_text=f"{year}（").get_by_role("link", name="填寫報告").click()
+    for field, value in zip(page.get_by_label("實際值").all(), ACTUALS, strict=True):
+        field.fill(value)
+    page.get_by_role("button", name="儲存並前往下一步").click()
+    assert flash(page) == "已儲存「KPI 實際值」。"
+    for status in page.get_by_label("執行狀態").all():
+        status.select_option(label="進行中")
+    page.get_by_role("button", name="儲存並前往下一步").click()
+    assert flash(page) == "已儲存「事業執行狀態」。"
+    page.get_by_role("button", name="儲存並前往下一步").click()
+    assert flash(page) == "已儲存「經費實際到位」。"
+    page.get_by_label("本年度執行概況").fill("古厝修復第一批完工；觀龜遊程試辦兩梯次；乾貨品牌完成包裝設計。")
+    page.get_by_role("button", name="送出報告").click()
+    assert flash(page) == f"已送出{year} 年第 1 版。"
+    screenshot(page, "followup-report-submitted")
+    logout(page)
+
+    # The reviewer accepts the values with a rating, after confirming the comment.
+    login(page, base, COMPANION)
+    page.get_by_role("link", name="待年底檢核").click()
+    page.get_by_role("row").filter(has_text=FOLLOWED).get_by_role("link", name=re.compile("^進行年底檢核")).click()
+    page.get_by_label("符合進度").check()
+    page.get_by_label("給公所的意見（會提供給提案單位）").fill("第一年進度符合計畫，請持續追蹤交通船班次。")
+    page.get_by_label("我確認上面這段意見可以提供給公所").check()
+    page.get_by_label("內部意見（只有國發會與陪伴委員看得到）").fill("社區協會人力充足。")
+    screenshot(page, "followup-yearend-review")
+    page.get_by_role("button", name="送出年底檢核").click()
+    assert flash(page) == f"已送出{year} 年第 1 版的年底檢核。"
+    logout(page)
+
+    # The NDC writes the accepted results into the case files and rebuilds the site.
+    login(page, base, ADMIN)
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="展示網站").click()
+    page.get_by_role("link", name="執行成果").click()
+    page.get_by_role("button", name="更新公開案例檔").click()
+    assert flash(page).startswith("已更新公開案例檔：")
+    page.get_by_role("navigation", name="主選單").get_by_role("link", name="展示網站").click()
+    page.get_by_role("button", name="重新產生展示網站").click()
+    assert flash(page).startswith("展示網站已重新產生：寫入")
+    logout(page)
+
+    # The public case page shows each KPI's progress; the statistics page the totals.
+    with StaticServer(portal.build_dir) as site:
+        page.goto(f"{site.url}/cases/{FOLLOWED_SLUG}/")
+        results = page.get_by_role("region", name="執行成果")
+        expect(results).to_contain_text(f"最新年底檢核：{year} 年・符合進度")
+        bars = results.get_by_role("progressbar")
+        # 47,000 of 42,000 → 55,000 is 38 %; −50 of −85 → 0 is 41 % (rounded down).
+        assert [
+            (bars.nth(i).get_attribute("aria-label"), bars.nth(i).get_attribute("value")) for i in range(bars.count())
+        ] == [
+            ("達成目標進度：觀光旅遊人次", "38"),
+            ("達成目標進度：青年返鄉/移居人數", "25"),
+            ("達成目標進度：新增工作機會", "27"),
+            ("達成目標進度：產值", "20"),
+            ("達成目標進度：人口社會增加", "41"),
+        ]
+        screenshot(page, "followup-public-case")
+        page.goto(f"{site.url}/statistics/")
+        # This year's jobs: 望安 5 beside the demo's 阿里山 14, 池上 4 and 平溪 2, against
+        # their targets for the year (18, 13, 20 and 3).
+        totals = page.get_by_role("region", name="執行成果與目標").get_by_role("row")
+        expect(totals.filter(has_text="新增工作機會").filter(has_text=f"{year}")).to_have_text(
+            re.compile(rf"新增工作機會（人）\s*{year}\s*4\s*25\s*54")
+        )
+        screenshot(page, "followup-public-statistics")
