@@ -137,10 +137,11 @@ def resolve(
     settings["TRUSTED_HOSTS"] = trusted_hosts(settings.get("TRUSTED_HOSTS"))
     if settings["PROXY_HOPS"] < 0:
         raise ConfigError(f"PORTAL_PROXY_HOPS 不可為負數，目前是「{settings['PROXY_HOPS']}」")
-    try:
-        reminder_days(str(settings["ROUND_REMINDER_DAYS"]))
-    except ValueError as error:
-        raise ConfigError(f"PORTAL_ROUND_REMINDER_DAYS：{error}") from error
+    for key in ("ROUND_REMINDER_DAYS", "REPORT_REMINDER_DAYS"):
+        try:
+            reminder_days(str(settings[key]))
+        except ValueError as error:
+            raise ConfigError(f"PORTAL_{key}：{error}") from error
     settings["TESTING"] = env == "testing" or bool(settings.get("TESTING"))
     return settings
 

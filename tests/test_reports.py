@@ -4,6 +4,7 @@ every refusal, the due-date page, reminders and late flags."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import operations, reports, review
+from portal.config import ConfigError, resolve
 from portal.db.models import (
     AuditEvent,
     CaseClosing,
@@ -845,3 +847,13 @@ def test_threads_saving_at_once_each_acknowledged_save_is_a_version(desk: Desk, 
     assert [version for version, _ in acknowledged] == list(range(1, len(acknowledged) + 1))
     assert (len(acknowledged) + len(refused), set(refused) <= {"ReportConflict"}) == (20, True)
     assert draft_content(session, proposal) == {"summary": acknowledged[-1][1]}
+
+
+def test_report_reminder_days_setting_checked_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        resolve(tmp_path, {"ENV": "testing"}, {"PORTAL_REPORT_REMINDER_DAYS": "14,-3"})
+
+    assert (
+        str(refused.value)
+        == "PORTAL_REPORT_REMINDER_DAYS：提醒天數必須是 0 到 365 的整數，以逗號分隔（例如 7,1），目前有「-3」"
+    )
