@@ -14,10 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal import notifications, operations
 from portal.db.models import (
-    CaseClosing,
     CounselEntry,
     CounselIssue,
-    Decision,
     Proposal,
     ProposalTownship,
     User,
@@ -27,7 +25,7 @@ from portal.domain import followup
 from portal.domain.errors import DomainError
 from portal.domain.followup import IssueOwner, IssueStatus, LogKind, Step
 from portal.domain.roles import Role
-from portal.domain.workflow import Action, Audience
+from portal.domain.workflow import Audience
 
 MAX_ISSUES = 5
 # Column and form budgets, in characters.
@@ -54,20 +52,6 @@ class IssueInput:
     description: str
     owner: str
     due_on: date | None = None
-
-
-def approval(session: Session, proposal: Proposal) -> Decision | None:
-    """The decision that approved the case: the latest approving one."""
-    return session.scalar(
-        select(Decision)
-        .where(Decision.proposal_id == proposal.id, Decision.outcome == Action.APPROVE.value)
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
-
-
-def is_closed(session: Session, proposal: Proposal) -> bool:
-    return session.get(CaseClosing, proposal.id) is not None
 
 
 def _check_entry(held_on: date, decided_on: date | None, notes: str, place: str, issues: list[IssueInput]) -> None:
@@ -116,8 +100,8 @@ def add_entry(
     one) and, for an entry marked for the township, a message to the case's editors."""
     with operations.refuse_stale():
         operations.lock_proposal(session, proposal)
-        step = followup.plan_step(actor, proposal, Step.LOG, closed=is_closed(session, proposal))
-        decision = approval(session, proposal)
+        step = followup.plan_step(actor, proposal, Step.LOG, closed=operations.is_closed(session, proposal))
+        decision = operations.approval(session, proposal)
         notes, place, attendees = notes.strip(), place.strip(), attendees.strip()
         _check_entry(held_on, decision.decided_on if decision else None, notes, place, issues)
         entry = CounselEntry(
@@ -182,7 +166,7 @@ def resolve_issue(session: Session, issue: CounselIssue, actor: User, resolution
     proposal = issue.proposal
     with operations.refuse_stale():
         operations.lock_proposal(session, proposal)
-        step = followup.plan_step(actor, proposal, Step.ISSUE_RESOLVE, closed=is_closed(session, proposal))
+        step = followup.plan_step(actor, proposal, Step.ISSUE_RESOLVE, closed=operations.is_closed(session, proposal))
         session.refresh(issue)
         resolution = resolution.strip()
         if not resolution:
@@ -228,7 +212,7 @@ def panel(session: Session, proposal: Proposal, user: User) -> dict[str, Any]:
         "counsel_overdue": {
             i.id for e in entries for i in e.issues if followup.issue_overdue(i.status, i.due_on, today)
         },
-        "counsel_can_write": counsels and not is_closed(session, proposal),
+        "counsel_can_write": counsels and not operations.is_closed(session, proposal),
         "counsel_can_resolve": counsels,
     }
 

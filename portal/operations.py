@@ -33,7 +33,9 @@ from portal import notifications, text
 from portal.db import history
 from portal.db.models import (
     AuditEvent,
+    CaseClosing,
     County,
+    Decision,
     Proposal,
     ProposalTownship,
     Review,
@@ -439,3 +441,21 @@ def _apply_transition(session: Session, proposal: Proposal, action: Action, acto
     notifications.queue_transition(session, proposal, transition, actor, reason)
     session.flush()
     return transition
+
+
+# --- the follow-up's shared lookups ------------------------------------------------------
+
+
+def approval(session: Session, proposal: Proposal) -> Decision | None:
+    """The decision that approved the case (its latest approving one), or None."""
+    return session.scalar(
+        select(Decision)
+        .where(Decision.proposal_id == proposal.id, Decision.outcome == Action.APPROVE.value)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
+
+
+def is_closed(session: Session, proposal: Proposal) -> bool:
+    """Whether the NDC has closed the case (結案): then no more reports are due."""
+    return session.get(CaseClosing, proposal.id) is not None

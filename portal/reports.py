@@ -87,21 +87,12 @@ def _case_of(decision: Decision, revision: Revision) -> ApprovedCase:
 
 def approved_case(session: Session, proposal: Proposal) -> ApprovedCase | None:
     """The case as approved: its latest approving decision and that revision."""
-    decision = session.scalar(
-        select(Decision)
-        .where(Decision.proposal_id == proposal.id, Decision.outcome == Action.APPROVE.value)
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
+    decision = operations.approval(session, proposal)
     if decision is None:
         return None
     revision = session.get(Revision, decision.revision_id)
     assert revision is not None
     return _case_of(decision, revision)
-
-
-def is_closed(session: Session, proposal: Proposal) -> bool:
-    return session.get(CaseClosing, proposal.id) is not None
 
 
 def planned(case: ApprovedCase) -> dict[tuple[str, int], int]:
@@ -204,7 +195,7 @@ def review_facts(session: Session, proposal: Proposal, year: int) -> list[follow
 
 def check_writable(session: Session, proposal: Proposal, actor: User, year: int) -> ApprovedCase:
     """The case if `actor` may write its report on `year` now; raise with the reason otherwise."""
-    closed = is_closed(session, proposal)
+    closed = operations.is_closed(session, proposal)
     followup.plan_step(actor, proposal, followup.Step.REPORT_SUBMIT, closed=closed)
     case = approved_case(session, proposal)
     if case is None:
@@ -341,7 +332,7 @@ def year_rows(session: Session, proposal: Proposal, user: User, today: date) -> 
     case = approved_case(session, proposal)
     if case is None:
         return []
-    closed = is_closed(session, proposal)
+    closed = operations.is_closed(session, proposal)
     dues = due_dates(session)
     submitted: dict[int, list[ProgressReport]] = {}
     for report in reports_of(session, proposal):

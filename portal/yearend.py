@@ -50,10 +50,6 @@ class YearEndError(DomainError):
         self.field = field
 
 
-def is_closed(session: Session, proposal: Proposal) -> bool:
-    return session.get(CaseClosing, proposal.id) is not None
-
-
 def _reviews_of_year(session: Session, proposal_id: int, year: int) -> list[YearEndReview]:
     return list(
         session.scalars(
@@ -127,7 +123,7 @@ def review_report(
     proposal = report.proposal
     with operations.refuse_stale():
         operations.lock_proposal(session, proposal)
-        step = followup.plan_step(actor, proposal, Step.YEAREND_REVIEW, closed=is_closed(session, proposal))
+        step = followup.plan_step(actor, proposal, Step.YEAREND_REVIEW, closed=operations.is_closed(session, proposal))
         latest = latest_number(session, proposal.id, report.year)
         if report.number != latest:
             raise DomainError(f"{report.label}已有修正版（{report.year} 年第 {latest} 版），請檢核最新的一版。")
@@ -179,7 +175,7 @@ def reopen(session: Session, review: YearEndReview, actor: User, reason: str) ->
         operations.lock_proposal(session, proposal)
         reason = reason.strip()
         step = followup.plan_step(
-            actor, proposal, Step.YEAREND_REOPEN, closed=is_closed(session, proposal), reason=reason
+            actor, proposal, Step.YEAREND_REOPEN, closed=operations.is_closed(session, proposal), reason=reason
         )
         _check_length(reason, REASON_MAX, "reason")
         year = review.report.year
@@ -211,7 +207,7 @@ def close_case(
     case's editors, its county and its reviewers."""
     with operations.refuse_stale():
         operations.lock_proposal(session, proposal)
-        step = followup.plan_step(actor, proposal, Step.CLOSE, closed=is_closed(session, proposal))
+        step = followup.plan_step(actor, proposal, Step.CLOSE, closed=operations.is_closed(session, proposal))
         chosen = _rating(rating)
         lessons, review_text = lessons.strip(), review_text.strip()
         if not lessons:

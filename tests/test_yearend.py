@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from portal import review, yearend
+from portal import operations, review, yearend
 from portal.db.models import (
     AuditEvent,
     CaseClosing,
@@ -458,7 +458,7 @@ def test_after_closing_no_more_reviews_logs_or_reports(case: Case) -> None:
         (Step.YEAREND_REVIEW, case.reviewer),
     ]:
         with pytest.raises(DomainError) as refused:
-            followup.plan_step(actor, case.proposal, step, closed=yearend.is_closed(case.session, case.proposal))
+            followup.plan_step(actor, case.proposal, step, closed=operations.is_closed(case.session, case.proposal))
         refusals[step] = str(refused.value)
     assert refusals == {
         Step.LOG: "這件提案已結案，不能再登錄輔導紀錄。",

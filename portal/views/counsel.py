@@ -37,7 +37,7 @@ def _refuse(proposal: Proposal, step: Step) -> Response | None:
     not take it at all, the domain's message on the follow-up page otherwise."""
     dbs = db.session()
     try:
-        followup.plan_step(current_user, proposal, step, closed=counsel.is_closed(dbs, proposal))
+        followup.plan_step(current_user, proposal, step, closed=operations.is_closed(dbs, proposal))
     except PermissionDenied:
         abort(403)
     except DomainError as error:
