@@ -133,7 +133,9 @@ def add_entry(
             actor,
             step.step.value,
             proposal=proposal,
-            reason=f"{what}，提出 {len(issues)} 項問題（公所可見）" if visible_to_township else "",
+            reason=f"{what}{f'，提出 {len(issues)} 項問題' if issues else ''}（公所可見）"
+            if visible_to_township
+            else "",
         )
         if visible_to_township:
             _tell_editors(session, proposal, actor, what, issues)

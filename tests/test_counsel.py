@@ -560,3 +560,17 @@ def test_bad_input_is_refused_next_to_its_field_without_writing(
 
     assert (response.status_code, shown) == (200, errors)
     assert entry_count(session) == 0
+
+
+def test_the_township_history_lists_only_entries_marked_for_it(case: Case) -> None:
+    case.log(INTERNAL)
+    case.log(SHARED, visible=True)
+
+    def logged(user: User) -> list[str]:
+        page = case.get(user, f"/proposals/{case.proposal.id}").get_data(as_text=True)
+        history = page[page.index('id="history-heading"') :]
+        return re.findall(r"登錄輔導紀錄(?:\s*<br><span class=\"hint\">([^<]*)</span>)?", history)
+
+    shared = f"{today().isoformat()} 現地勘察（公所可見）"
+    assert logged(case.township) == [shared]
+    assert logged(case.county) == ["", shared]

@@ -17,6 +17,7 @@ from portal.db.models import AuditEvent, Decision, Review
 from portal.domain import followup
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
+from portal.domain.followup import Step
 from portal.domain.roles import Role
 from portal.domain.workflow import Action, available_actions
 from portal.forms.cosign import CoSignForm, WithdrawCoSignForm
@@ -38,6 +39,10 @@ def detail(proposal_id: int) -> str:
     events = dbs.scalars(select(AuditEvent).where(AuditEvent.proposal_id == proposal.id).order_by(AuditEvent.id))
     # Who reviews a case, and who stepped back from it, stays with the NDC.
     history = [e for e in events if current_user.role == Role.ADMIN or e.action not in REVIEW_ONLY_EVENTS]
+    # An internal counselling entry is audited without a reason; townships do not even
+    # learn that one was written (entries marked for them carry their date and kind).
+    if current_user.role == Role.TOWNSHIP:
+        history = [e for e in history if not (e.action == Step.LOG.value and not e.reason)]
     decision = dbs.scalar(select(Decision).where(Decision.proposal_id == proposal.id).order_by(Decision.id.desc()))
     # Comments meant for the township travel with the decision, without names or scores.
     comments = []
