@@ -555,6 +555,72 @@ def test_open_data_carries_accepted_actuals_statuses_and_ratings(tmp_path: Path)
     assert [f"<code>{name}</code>" in page for name in RESULT_FIELDS] == [True] * 5
 
 
+def test_open_data_json_lists_each_kpi_with_its_accepted_actuals_and_each_business_status(tmp_path: Path) -> None:
+    case = page_case()
+    client = site(write_cases(tmp_path, case)).test_client()
+
+    record = client.get("/data/cases.json").get_json()["cases"][0]
+    feature = client.get("/data/cases.geojson").get_json()["features"][0]
+
+    assert record["kpis"] == [
+        {
+            "indicator": "新增工作機會",
+            "unit": "人",
+            "baseline": 0,
+            "baseline_year": 2025,
+            "target": 45,
+            "target_year": 2028,
+            "direction": "+",
+            "actuals": [{"year": 2026, "value": 18}],
+        },
+        {
+            "indicator": "養殖損失率",
+            "unit": "%",
+            "baseline": 18.5,
+            "baseline_year": 2025,
+            "target": 8,
+            "target_year": 2028,
+            "direction": "-",
+            "actuals": [{"year": 2026, "value": 20}, {"year": 2027, "value": 13.25}],
+        },
+        {
+            "indicator": "海岸線變化",
+            "unit": "公尺",
+            "baseline": -1000,
+            "baseline_year": 2025,
+            "target": 2,
+            "target_year": 2028,
+            "direction": "+",
+            "actuals": [{"year": 2027, "value": -499}],
+        },
+        {
+            "indicator": "青年返鄉/移居人數",
+            "unit": "人",
+            "baseline": 0,
+            "baseline_year": 2025,
+            "target": 30,
+            "target_year": 2028,
+            "direction": "+",
+            "actuals": [{"year": 2027, "value": 60}],
+        },
+        {
+            "indicator": "觀光旅遊人次",
+            "unit": "人次",
+            "baseline": 1000,
+            "baseline_year": 2025,
+            "target": 5000,
+            "target_year": 2028,
+            "direction": "+",
+            "actuals": [],
+        },
+    ]
+    assert record["businesses"] == [
+        {"name": b.name, "start": b.start, "end": b.end, "status": b.status} for b in case.businesses
+    ]
+    assert [b["status"] for b in record["businesses"]] == ["delayed", None]
+    assert feature["properties"] == record
+
+
 # --- the NDC's export --------------------------------------------------------------------------
 
 

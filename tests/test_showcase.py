@@ -408,7 +408,9 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
     document = json.loads((destination / "data/cases.json").read_text("utf-8"))
     assert raw.startswith("\ufeff".encode())
     assert [r["slug"] for r in rows] == [c["slug"] for c in document["cases"]]
-    assert rows == [{k: "" if v is None else str(v) for k, v in c.items()} for c in document["cases"]]
+    flat = [{k: c[k] for k in document["fields"]} for c in document["cases"]]
+    assert rows == [{k: "" if v is None else str(v) for k, v in c.items()} for c in flat]
+    assert [sorted(set(c) - set(document["fields"])) for c in document["cases"]] == [["businesses", "kpis"]] * len(rows)
     assert list(rows[0]) == document["fields"]
     wangan = next(c for c in document["cases"] if c["slug"] == "wangan-turtle-island-2026")
     assert (wangan["township_code"], wangan["county"], wangan["region"], wangan["type"]) == (
@@ -427,7 +429,7 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
     assert points["wangan-turtle-island-2026"]["coordinates"] == pytest.approx([119.50, 23.36], abs=0.05)
     assert points["chishang-rice-2026"]["coordinates"] == pytest.approx([121.22, 23.10], abs=0.05)
     dictionary = (destination / "data/index.html").read_text("utf-8")
-    assert all(f"<code>{name}</code>" in dictionary for name in document["fields"])
+    assert all(f"<code>{name}</code>" in dictionary for name in document["fields"] + document["nested"])
 
 
 def test_feed_sitemap_and_open_data_agree(published: Path, tmp_path: Path, content: Path) -> None:

@@ -523,14 +523,60 @@ def _funding_record(resources: Resources) -> dict[str, Any]:
     }
 
 
+# What cases.json and cases.geojson carry beyond the flat columns: lists a CSV cannot hold.
+NESTED_FIELDS: tuple[tuple[str, str], ...] = (
+    (
+        "kpis",
+        "每項 KPI：indicator 指標、unit 單位、baseline 現況值、baseline_year 現況年、target 目標值、"
+        "target_year 目標年、direction 期望方向（+ 增加、- 減少）、actuals 輔導團年底檢核採認的實際值"
+        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
+    ),
+    (
+        "businesses",
+        "每項創生事業：name 事業名稱、start 與 end 起訖年月、status 最近一次採認的執行狀態（代碼同上；沒有時為 null）",
+    ),
+)
+
+
+def nested_record(case: Case) -> dict[str, Any]:
+    """A case's KPIs with their accepted actuals and its businesses with their status."""
+    return {
+        "kpis": [
+            {
+                "indicator": k.indicator,
+                "unit": k.unit,
+                "baseline": k.baseline,
+                "baseline_year": k.baseline_year,
+                "target": k.target,
+                "target_year": k.target_year,
+                "direction": k.direction,
+                "actuals": [{"year": a.year, "value": a.value} for a in k.actuals],
+            }
+            for k in case.kpis
+        ],
+        "businesses": [{"name": b.name, "start": b.start, "end": b.end, "status": b.status} for b in case.businesses],
+    }
+
+
+def json_records() -> list[dict[str, Any]]:
+    """The flat records with the nested lists, for JSON and GeoJSON."""
+    return [record | nested_record(s.case) for record, s in zip(records(), cases(), strict=True)]
+
+
 @bp.route("/data/")
 def data_page() -> str:
-    return render_template("showcase/data.html", lang="zh", fields=DATA_FIELDS, count=len(cases()))
+    return render_template(
+        "showcase/data.html", lang="zh", fields=DATA_FIELDS, nested=NESTED_FIELDS, count=len(cases())
+    )
 
 
 @bp.route("/data/cases.json")
 def data_json() -> Response:
-    body = {"fields": [name for name, _ in DATA_FIELDS], "cases": records()}
+    body = {
+        "fields": [name for name, _ in DATA_FIELDS],
+        "nested": [name for name, _ in NESTED_FIELDS],
+        "cases": json_records(),
+    }
     return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
 
 
@@ -556,7 +602,7 @@ def data_geojson() -> Response:
             "geometry": {"type": "Point", "coordinates": list(mapsvg.lonlat(geometry, record["township_code"]))},
             "properties": record,
         }
-        for record in records()
+        for record in json_records()
     ]
     body = {"type": "FeatureCollection", "features": features}
     return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/geo+json")
