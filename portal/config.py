@@ -28,6 +28,7 @@ ENV_KEYS = (
     "BUILD_DIR",
     "UPLOAD_DIR",
     "BASE_URL",
+    "SITE_URL",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCK_MINUTES",
     "SESSION_IDLE_MINUTES",
@@ -73,6 +74,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "BUILD_DIR": str(PROJECT_ROOT / "build"),
         "UPLOAD_DIR": str(instance_path / "uploads"),
         "BASE_URL": "http://127.0.0.1:5000",
+        # The public showcase's address, for links from a published case to its page.
+        "SITE_URL": "https://example.org/",
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
         "SESSION_IDLE_MINUTES": 120,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import re
 import shutil
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -645,3 +646,18 @@ def test_publish_without_all_is_refused(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["publish"])
 
     assert (result.exit_code, result.output.strip()) == (1, "錯誤：請加上 --all：重新寫出所有已公開案例的公開檔案。")
+
+
+def test_a_published_case_links_to_its_public_page_and_an_approved_one_does_not(desk: Desk) -> None:
+    desk.app.config["SITE_URL"] = "https://showcase.example.gov.tw/"
+    proposal = desk.approved()
+
+    def links() -> list[str]:
+        page = desk.browser.client.get(f"/proposals/{proposal.id}").get_data(as_text=True)
+        return re.findall(r'<a class="button secondary" href="(https://[^"]+)">公開網站上的案例頁</a>', page)
+
+    before = links()
+    desk.move(proposal, "publish")
+
+    assert before == []
+    assert links() == [f"https://showcase.example.gov.tw/cases/puli-township-{proposal.id}/"]

@@ -13,12 +13,13 @@ from werkzeug.wrappers import Response
 
 from portal import cosign, db, operations, publish
 from portal.auth import login_required
-from portal.db.models import AuditEvent, Decision, Review
+from portal.db.models import AuditEvent, Decision, Proposal, Review
 from portal.domain import followup
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.followup import Step
 from portal.domain.roles import Role
+from portal.domain.states import State
 from portal.domain.workflow import Action, available_actions
 from portal.forms.cosign import CoSignForm, WithdrawCoSignForm
 from portal.forms.workflow import TransitionForm
@@ -63,7 +64,15 @@ def detail(proposal_id: int) -> str:
         can_withdraw_cosign=cosign.can_withdraw(current_user, proposal),
         withdraw_cosign_form=WithdrawCoSignForm(),
         followed=proposal.state in followup.FOLLOWED_STATES and followup.reads_reports(current_user, proposal),
+        public_url=public_url(proposal),
     )
+
+
+def public_url(proposal: Proposal) -> str | None:
+    """The address of a published case's page on the public showcase (PORTAL_SITE_URL)."""
+    if proposal.state != State.PUBLISHED:
+        return None
+    return f"{current_app.config['SITE_URL'].rstrip('/')}/cases/{publish.slug_for(proposal)}/"
 
 
 @bp.route("/<int:proposal_id>/cosign", methods=["POST"])
