@@ -1055,3 +1055,20 @@ def test_demo_has_a_full_review_round(app: Flask, session: Session) -> None:
         ("published", 3, True),
         ("published", 3, True),
     ]
+
+
+def test_home_page_offers_an_assigned_reviewer_the_scoring_link(world: Round) -> None:
+    proposal = world.in_review(world.reviewers[0])
+
+    def next_step(user: User) -> list[tuple[str, str]]:
+        page = world.get(user, "/").get_data(as_text=True)
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f"/proposals/{proposal.id}\"" in r)
+        cell = row.split("data-label=\"下一步\">", 1)[1].split("</td>", 1)[0]
+        return re.findall(r'<a href="([^"]+)">([^<]+)</a>', cell)
+
+    assert next_step(world.reviewers[0]) == [(f"/review/{proposal.id}", "評分")]
+    assert next_step(world.admin) == [
+        (f"/proposals/{proposal.id}#actions-heading", "核定"),
+        (f"/proposals/{proposal.id}#actions-heading", "修正後再提"),
+        (f"/proposals/{proposal.id}#actions-heading", "不予核定"),
+    ]

@@ -9,7 +9,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from portal import counsel, db, listing, reports, yearend
 from portal.auth import login_required
-from portal.db.models import AuditEvent, County
+from portal.db.models import AuditEvent, County, Proposal
+from portal.domain import followup
 from portal.domain import permissions as perm
 from portal.domain.roles import Role
 from portal.domain.states import State
@@ -36,10 +37,7 @@ def index() -> str | BaseResponse:
     proposals, page, facts = listing.visible_page(
         dbs, current_user, filters, listing.page_number(request.args.get("page"))
     )
-    # Withdrawing is always possible while open; it is never "the next step".
-    actions = {
-        p.id: [a for a in available_actions(current_user, facts[p.id]) if a != Action.WITHDRAW] for p in proposals
-    }
+    steps = {p.id: next_steps(p, facts[p.id]) for p in proposals}
     notes: dict[int, AuditEvent] = {}
     if proposals:
         events = dbs.scalars(
@@ -59,14 +57,32 @@ def index() -> str | BaseResponse:
         page=page,
         filters=filters,
         filter_options=_filter_options() if filtering else None,
-        actions=actions,
-        notes=notes,
+        steps=steps,
         editable={p.id for p in proposals if perm.can_edit(current_user, facts[p.id])},
+        notes=notes,
         can_create=current_user.role in ("township", "county"),
         **counsel.dashboard(dbs, current_user),
         **reports.dashboard(dbs, current_user),
         **yearend.dashboard(dbs, current_user),
     )
+
+
+def next_steps(proposal: Proposal, facts: listing.Facts) -> list[tuple[str, str]]:
+    """The links of the 下一步 column: continue writing, the workflow moves open to the
+    account (withdrawing is always possible while open, so never "the next step"),
+    scoring for an assigned reviewer, and the follow-up of an approved case."""
+    steps = []
+    if perm.can_edit(current_user, facts):
+        steps.append(("繼續填寫", url_for("wizard.overview", proposal_id=proposal.id)))
+    detail = url_for("proposals.detail", proposal_id=proposal.id)
+    steps += [
+        (a.label, f"{detail}#actions-heading") for a in available_actions(current_user, facts) if a != Action.WITHDRAW
+    ]
+    if perm.can_review(current_user, facts):
+        steps.append(("評分", url_for("review.score", proposal_id=proposal.id)))
+    if State(facts.status) in followup.FOLLOWED_STATES and followup.reads_reports(current_user, facts):
+        steps.append(("執行追蹤", url_for("followup.case", proposal_id=proposal.id)))
+    return steps
 
 
 def _filter_options() -> dict[str, list[tuple[str, str]]]:
