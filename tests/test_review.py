@@ -1062,8 +1062,8 @@ def test_home_page_offers_an_assigned_reviewer_the_scoring_link(world: Round) ->
 
     def next_step(user: User) -> list[tuple[str, str]]:
         page = world.get(user, "/").get_data(as_text=True)
-        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f"/proposals/{proposal.id}\"" in r)
-        cell = row.split("data-label=\"下一步\">", 1)[1].split("</td>", 1)[0]
+        row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f'/proposals/{proposal.id}"' in r)
+        cell = row.split('data-label="下一步">', 1)[1].split("</td>", 1)[0]
         return re.findall(r'<a href="([^"]+)">([^<]+)</a>', cell)
 
     assert next_step(world.reviewers[0]) == [(f"/review/{proposal.id}", "評分")]
