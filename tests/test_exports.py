@@ -93,11 +93,41 @@ def test_ranking_csv_neutralises_a_formula_title_and_keeps_scores_numbers(world:
     response = world.get(world.admin, f"/review/ranking.csv?cycle={CYCLE}")
 
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
-    assert [(r["proposal_id"], r["title"]) for r in rows] == [(str(proposal.id), "'" + FORMULA)]
-    assert (rows[0]["feasibility_mean"], rows[0]["feasibility_min"], rows[0]["feasibility_max"]) == ("4.5", "4", "5")
+    assert [(r["提案編號"], r["提案名稱"]) for r in rows] == [(str(proposal.id), "'" + FORMULA)]
+    assert (rows[0]["可行性平均"], rows[0]["可行性最低"], rows[0]["可行性最高"]) == ("4.5", "4", "5")
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=\"ranking-2026.csv\"; filename*=UTF-8''ranking-2026.csv"
     )
+
+
+def test_ranking_csv_is_for_the_desk_rounded_in_chinese_and_filtered_by_state(world: Round) -> None:
+    first, second, third = world.reviewers[:3]
+    scored = world.in_review(first, second, third, title="埔里三人評分案")
+    for reviewer, given in zip((first, second, third), (4, 4, 5), strict=True):
+        world.score(scored, reviewer, {"feasibility": given, "creativity": 3, "spillover": 5})
+    other = world.in_review(first, second, title="埔里另一案")
+    world.score(other, first, {"feasibility": 2, "creativity": 2, "spillover": 2})
+    world.score(other, second, {"feasibility": 2, "creativity": 5, "spillover": 2})
+    world.session.commit()
+
+    def rows(query: str) -> list[dict[str, str]]:
+        body = world.get(world.admin, f"/review/ranking.csv?cycle={CYCLE}{query}").get_data().decode("utf-8-sig")
+        return list(csv.DictReader(io.StringIO(body)))
+
+    every = rows("")
+    header = list(every[0])
+    in_review = rows("&status=in_review")
+    approved = rows("&status=approved")
+
+    assert header[:7] == ["名次", "提案編號", "提案名稱", "主提案鄉鎮市區", "優先推動地區", "狀態", "評分份數"]
+    assert header[-3:] == ["加權總分", "校正後總分", "三高篩選"]
+    first_row = next(r for r in every if r["提案名稱"] == "埔里三人評分案")
+    # (4 + 4 + 5) / 3 = 4.333…: two decimals, as a number.
+    assert (first_row["可行性平均"], first_row["可行性意見分歧"]) == ("4.33", "否")
+    assert next(r for r in every if r["提案名稱"] == "埔里另一案")["創意性意見分歧"] == "是"
+    assert all(len(r["校正後總分"].partition(".")[2]) <= 2 for r in every)
+    assert [r["提案名稱"] for r in in_review] == [r["提案名稱"] for r in every]
+    assert approved == []
 
 
 @pytest.mark.parametrize(

@@ -184,9 +184,9 @@ def test_ranking_rows_carry_the_badge_and_the_filter_form(
 def test_ranking_csv_carries_the_kind(world: Round, cases: dict[str, Proposal]) -> None:  # noqa: F811
     body = world.get(world.admin, f"/review/ranking.csv?cycle={cases['埔里'].cycle}").get_data().decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(body))
-    rows = [(row["title"], row["township"], row["priority_kind"]) for row in reader]
+    rows = [(row["提案名稱"], row["主提案鄉鎮市區"], row["優先推動地區"]) for row in reader]
 
-    assert reader.fieldnames is not None and reader.fieldnames[3:5] == ["township", "priority_kind"]
+    assert reader.fieldnames is not None and reader.fieldnames[3:5] == ["主提案鄉鎮市區", "優先推動地區"]
     assert rows == [
         ("埔里中介案", "南投縣埔里鎮", "中介城鎮"),
         ("國姓測試案", "南投縣國姓鄉", "農山漁村"),

@@ -869,6 +869,45 @@ def csv_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+# The ranking CSV's headers, as the NDC's desk reads them, for each JSON field.
+CSV_NAMES = {
+    "rank": "名次",
+    "proposal_id": "提案編號",
+    "title": "提案名稱",
+    "township": "主提案鄉鎮市區",
+    "priority_kind": "優先推動地區",
+    "status": "狀態",
+    "reviews": "評分份數",
+    **{
+        f"{code}_{column}": f"{name}{label}"
+        for code, name in (("feasibility", "可行性"), ("creativity", "創意性"), ("spillover", "外溢性"))
+        for column, label in (
+            ("mean", "平均"),
+            ("median", "中位數"),
+            ("min", "最低"),
+            ("max", "最高"),
+            ("disagreement", "意見分歧"),
+        )
+    },
+    "weighted_total": "加權總分",
+    "corrected_total": "校正後總分",
+    "screening": "三高篩選",
+}
+
+
+def as_csv(record: dict[str, Any]) -> dict[str, str]:
+    """A JSON row as the CSV writes it: Chinese headers, 是／否, two decimals."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, float):
+            return csv_value(round(value, 2))
+        return csv_value(value)
+
+    return {CSV_NAMES[k]: cell(v) for k, v in record.items()}
+
+
 def expected_rows(world: Round, proposals: dict[str, Proposal]) -> list[dict[str, str]]:
     """scoring.rank over the same scores, as the export's rows."""
     by_id = {p.id: p for p in proposals.values()}
@@ -909,7 +948,7 @@ def expected_rows(world: Round, proposals: dict[str, Proposal]) -> list[dict[str
             "corrected_total": row.corrected,
             "screening": row.screening.label if row.screening else None,
         }
-        rows.append({k: csv_value(v) for k, v in record.items()})
+        rows.append(as_csv(record))
     return rows
 
 
@@ -931,8 +970,8 @@ def test_ranking_csv_has_bom_and_rows_of_scoring_rank(world: Round, ranked_round
     assert body.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows == expected_rows(world, {k: v for k, v in ranked_round.items() if k != "丙"})
-    assert [r["title"] for r in rows] == ["埔里甲案", "埔里乙案"]
-    assert [r["creativity_disagreement"] for r in rows] == ["False", "True"]
+    assert [r["提案名稱"] for r in rows] == ["埔里甲案", "埔里乙案"]
+    assert [r["創意性意見分歧"] for r in rows] == ["否", "是"]
 
 
 def test_ranking_json_agrees_with_the_csv(world: Round, ranked_round: dict[str, Proposal]) -> None:
@@ -941,8 +980,9 @@ def test_ranking_json_agrees_with_the_csv(world: Round, ranked_round: dict[str, 
 
     reader = csv.DictReader(io.StringIO(exported))
     rows = list(reader)
-    assert (body["cycle"], body["rubric_version"], body["fields"]) == (CYCLE, "2026.1", reader.fieldnames)
-    assert [{k: csv_value(v) for k, v in row.items()} for row in body["rows"]] == rows
+    assert (body["cycle"], body["rubric_version"]) == (CYCLE, "2026.1")
+    assert [CSV_NAMES[f] for f in body["fields"]] == reader.fieldnames
+    assert [as_csv(row) for row in body["rows"]] == rows
 
 
 def test_ranking_leaves_out_a_proposal_nobody_scored(world: Round, ranked_round: dict[str, Proposal]) -> None:

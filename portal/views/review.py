@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, true
 from sqlalchemy.orm import defer, joinedload, selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import StopValidation
@@ -292,9 +292,11 @@ def _ranked(cycle: str) -> tuple[scoring.Rubric, list[tuple[int, scoring.Ranked]
     rubric = review.rubric()
     dbs = db.session()
     ranked = list(enumerate(review.round_ranking(dbs, rubric, cycle), start=1))
-    wanted = _priority_filter()
-    if wanted:
-        narrowed = listing.Filters(priority=wanted).condition()
+    wanted, status = _priority_filter(), _status_filter()
+    if wanted or status:
+        narrowed = listing.Filters(priority=wanted).condition() if wanted else true()
+        if status:
+            narrowed = and_(narrowed, Proposal.status == status)
         matching = set(dbs.scalars(select(Proposal.id).where(Proposal.cycle == cycle, narrowed)))
         ranked = [(position, row) for position, row in ranked if row.proposal_id in matching]
     return rubric, ranked
@@ -318,6 +320,24 @@ def _ranking_rows(shown_rows: list[tuple[int, scoring.Ranked]]) -> list[dict[str
     return [
         {"position": position, "proposal": proposals[row.proposal_id], "ranked": row} for position, row in shown_rows
     ]
+
+
+# The states a ranked proposal can be in: scored, so assigned at least once.
+RANKED_STATES = (
+    State.IN_REVIEW,
+    State.REVISION_REQUESTED,
+    State.APPROVED,
+    State.NOT_APPROVED,
+    State.PUBLISHED,
+    State.DRAFT,
+    State.WITHDRAWN,
+)
+
+
+def _status_filter() -> str:
+    """The ranking's state filter from the query: "" (every state) or a state's code."""
+    value = request.args.get("status", "")
+    return value if value in {s.value for s in RANKED_STATES} else ""
 
 
 def _priority_filter() -> str:
@@ -345,6 +365,8 @@ def ranking() -> str:
         formula=scoring.leniency_formula(rubric),
         priority=_priority_filter(),
         priority_kinds=listing.priority_kinds(db.session()),
+        status=_status_filter(),
+        states=[(s.value, s.label) for s in RANKED_STATES],
     )
 
 
@@ -363,6 +385,8 @@ def meeting_choices(form: DecisionForm, proposal: Proposal) -> None:
 
 
 def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
+    """Every ranked row under the filters, keyed by stable English codes (the JSON's
+    fields), with the values as computed."""
     rubric, in_order = _ranked(cycle)
     rows = _ranking_rows(in_order)
     fields = ["rank", "proposal_id", "title", "township", "priority_kind", "status", "reviews"]
@@ -400,6 +424,39 @@ def _export_records(cycle: str) -> tuple[list[str], list[dict[str, Any]]]:
     return fields, records
 
 
+# The CSV is for the NDC's desk: Chinese headers, 是／否, two decimals.
+CSV_HEADERS = {
+    "rank": "名次",
+    "proposal_id": "提案編號",
+    "title": "提案名稱",
+    "township": "主提案鄉鎮市區",
+    "priority_kind": "優先推動地區",
+    "status": "狀態",
+    "reviews": "評分份數",
+    "weighted_total": "加權總分",
+    "corrected_total": "校正後總分",
+    "screening": "三高篩選",
+}
+CRITERION_COLUMNS = {"mean": "平均", "median": "中位數", "min": "最低", "max": "最高", "disagreement": "意見分歧"}
+
+
+def csv_header(code: str, rubric: scoring.Rubric) -> str:
+    if code in CSV_HEADERS:
+        return CSV_HEADERS[code]
+    criterion, column = code.rsplit("_", 1)
+    names = {c.code: c.name for c in rubric.criteria}
+    return f"{names[criterion]}{CRITERION_COLUMNS[column]}"
+
+
+def csv_cell(value: Any) -> Any:
+    """是／否 for yes-or-no, two decimals for fractions, everything else as it is."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
 # A round (梯次) is its year, e.g. 2026.
 CYCLE = re.compile(r"[0-9]{4}")
 
@@ -414,8 +471,11 @@ def ranking_csv() -> Response:
         # The round's number names the downloaded file: anything else is refused here.
         abort(400, description="梯次必須是四位數字的年度，例如 cycle=2026。")
     fields, records = _export_records(cycle)
+    rubric = review.rubric()
+    headers = {code: csv_header(code, rubric) for code in fields}
+    rows = [{headers[code]: csv_cell(value) for code, value in record.items()} for record in records]
     return Response(
-        spreadsheet.csv_text(fields, records),
+        spreadsheet.csv_text(list(headers.values()), rows),
         mimetype="text/csv",
         headers={"Content-Disposition": attachment(f"ranking-{cycle}.csv")},
     )
