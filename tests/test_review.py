@@ -230,7 +230,9 @@ def test_assign_page_hides_conflicted_reviewer_and_refuses_their_id(
     refused = text_of(world.post(world.admin, path, {"reviewers": [str(conflicted.id)]}))
 
     assert (offered_reviewers(page), blocked_shown(page)) == ([r.id for r in world.reviewers[1:]], conflicted.name)
-    assert field_errors(refused) == {"reviewers": [f"「{conflicted.id}」不是此欄位的有效選擇。"]}
+    assert field_errors(refused) == {
+        "reviewers": ["勾選的委員中有人不能指派給這件提案（需迴避、帳號已停用或已在名單上），請重新整理頁面後再勾選。"]
+    }
     fresh = world.fresh(proposal)
     assert (fresh.status, fresh.reviewer_ids) == ("forwarded", set())
 

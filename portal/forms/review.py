@@ -93,10 +93,23 @@ class AffiliationForm(PortalForm):
     reason = StringField("說明", validators=[Length(max=200), single_line], description="例如：任職於該縣市的大學")
 
 
+class ReviewerChoices(SelectMultipleField):
+    """Reviewers to assign: one who is not offered (a conflict, a disabled account, a
+    page opened before a conflict was recorded) is refused by the rule, never by the
+    internal id the browser sent."""
+
+    def pre_validate(self, form: Any) -> None:
+        offered = {value for value, *_ in self.iter_choices()}
+        if any(value not in offered for value in self.data or []):
+            raise ValidationError(
+                "勾選的委員中有人不能指派給這件提案（需迴避、帳號已停用或已在名單上），請重新整理頁面後再勾選。"
+            )
+
+
 class AssignForm(PortalForm):
     # May be empty when the proposal already has its panel: a resubmission returns to
     # the reviewers who scored it before, with nobody new.
-    reviewers = SelectMultipleField(
+    reviewers = ReviewerChoices(
         "增派輔導團委員",
         coerce=int,
         option_widget=widgets.CheckboxInput(),

@@ -441,3 +441,27 @@ def test_after_approval_a_case_is_followed_up_and_its_accepted_results_published
             re.compile(rf"新增工作機會（人）\s*{year}\s*4\s*25\s*54")
         )
         screenshot(page, "followup-public-statistics")
+
+
+def test_a_missing_reason_is_said_before_any_confirmation_is_asked(
+    page: Page, portal: Portal, dialogs: Dialogs
+) -> None:
+    """退回補件 needs a reason: pressing it with none says so next to the field and asks
+    nothing; with a reason, the confirmation comes and the case is returned."""
+    title = "頭城老街再生：衝浪、搶孤與海港慢生活"
+    login(page, portal.url, "county-10002@demo.example.org")  # 宜蘭縣
+    people.open_proposal(page, portal.url, title)
+    returning = page.locator("form").filter(has=page.get_by_role("button", name="退回補件"))
+
+    returning.get_by_role("button", name="退回補件").click()
+
+    reason = returning.get_by_label(re.compile("^理由"))
+    expect(returning.locator(".error-message")).to_have_text("「退回補件」需要填寫理由。")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    assert dialogs.messages == []
+
+    reason.fill("請補充衝浪季與搶孤祭典期間的人流管理方式。")
+    returning.get_by_role("button", name="退回補件").click()
+    assert flash(page) == "已完成「退回補件」，提案目前為「縣市退回補件」。"
+    assert dialogs.messages == ["確定要「退回補件」嗎？"]

@@ -48,8 +48,44 @@
     update();
   }
 
+  // A required field left empty is said next to it before any confirmation is asked:
+  // confirming first and hearing of the missing reason only afterwards wastes a step.
+  function missingRequired(form) {
+    var first = null;
+    form.querySelectorAll("[data-required-message]").forEach(function (field) {
+      var id = field.id + "-error";
+      var shown = document.getElementById(id);
+      if (field.value.trim() !== "") {
+        if (shown) {
+          shown.remove();
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+        }
+        return;
+      }
+      if (!shown) {
+        shown = document.createElement("p");
+        shown.className = "error-message";
+        shown.id = id;
+        shown.textContent = field.getAttribute("data-required-message");
+        field.parentNode.insertBefore(shown, field);
+      }
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", id);
+      first = first || field;
+    });
+    if (first) {
+      first.focus();
+    }
+    return first !== null;
+  }
+
   function setupConfirm(form) {
     form.addEventListener("submit", function (event) {
+      if (missingRequired(form)) {
+        event.preventDefault();
+        return;
+      }
       var question = form.getAttribute("data-confirm");
       if (question && !window.confirm(question)) {
         event.preventDefault();
