@@ -318,7 +318,7 @@ def test_resources_step_refuses_hualien_taitung_fund_outside_the_east_next_to_th
     assert ('value="hualien_taitung"' in offered, refused.status_code) == (False, 400)
     assert field_errors(page) == [("lines-1-source", "花東基金只適用於花蓮縣、臺東縣的提案，請改選其他經費來源")]
     # Nothing saved, everything typed still in the form.
-    assert (proposal.content["resources"], 'name="lines-1-amount" type="number" value="200"' in page) == (before, True)
+    assert (proposal.content["resources"], 'name="lines-1-amount" type="text" value="200"' in page) == (before, True)
 
 
 def test_resources_step_refuses_a_year_outside_the_period_next_to_the_field(

@@ -358,7 +358,7 @@ def test_kpi_page_saves_kind_source_yearly_targets_and_benefits(auth: Auth, draf
         (
             {"rows-0-yearly-0-year": "2026", "rows-0-yearly-0-value": "十"},
             "rows-0-yearly-0-value",
-            "不是有效的十進位數值。",
+            "請填數字（例如 12、-3 或 2.5），不要加單位或文字。",
         ),
         (
             {"benefits": "甲\n乙\n丙\n丁"},

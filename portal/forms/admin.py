@@ -10,7 +10,6 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,7 +19,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.domain.programmes import MINGUO_OFFSET
 from portal.domain.roles import Role
-from portal.forms import PortalForm, choices, single_line
+from portal.forms import PortalForm, WholeNumberField, choices, single_line
 
 ROLE_CHOICES = choices((r.value, r.label) for r in Role)
 
@@ -44,13 +43,13 @@ class ProgrammeForm(PortalForm):
     name = StringField("計畫名稱", validators=[DataRequired("請輸入計畫名稱"), Length(max=120), single_line])
     notes = TextAreaField("說明與資料來源", validators=[Length(max=2000)])
     active = BooleanField("提供提案選用", default=True)
-    valid_from = IntegerField(
+    valid_from = WholeNumberField(
         "起始年",
         validators=[Optional(), NumberRange(min=1950, max=2100, message="請填 1950 到 2100 之間的西元年，或民國年")],
         filters=[lambda year: _gregorian(year)],
         description="西元或民國年皆可，例如 2018 或 107；沒有公開資料可循時請留空",
     )
-    valid_to = IntegerField(
+    valid_to = WholeNumberField(
         "結束年",
         validators=[Optional(), NumberRange(min=1950, max=2100, message="請填 1950 到 2100 之間的西元年，或民國年")],
         filters=[lambda year: _gregorian(year)],

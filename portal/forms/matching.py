@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.domain.matching import AMOUNT_MAX, FIRST_YEAR, LAST_YEAR
-from portal.forms import PortalForm
+from portal.forms import PortalForm, WholeNumberField
 
 
 class OfferForm(PortalForm):
     programme = SelectField("部會計畫", coerce=int, validate_choice=True, validators=[InputRequired("請選擇計畫")])
-    amount = IntegerField(
+    amount = WholeNumberField(
         "金額（千元）",
         validators=[
             InputRequired("請填寫金額（千元，整數）"),
@@ -19,7 +19,7 @@ class OfferForm(PortalForm):
         ],
         description="新臺幣千元，例如 3000 即 300 萬元。",
     )
-    year = IntegerField(
+    year = WholeNumberField(
         "年度",
         validators=[
             InputRequired("請填寫年度（西元，例如 2027）"),

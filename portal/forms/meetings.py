@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from portal.domain.meetings import KIND_LABELS
-from portal.forms import PortalForm, choices
+from portal.forms import PortalForm, WholeNumberField, choices
 
 
 class MeetingForm(PortalForm):
@@ -16,7 +16,7 @@ class MeetingForm(PortalForm):
         validators=[InputRequired("請選擇會議種類")],
         default="council",
     )
-    number = IntegerField(
+    number = WholeNumberField(
         "次別（第幾次）",
         validators=[
             InputRequired("請填寫次別，例如 12"),

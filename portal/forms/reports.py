@@ -10,13 +10,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.domain import brief
 from portal.domain.followup import BusinessStatus
-from portal.forms import PortalForm, RowForm, choices, single_line
+from portal.forms import PortalForm, RowForm, WholeNumberField, choices, single_line
 from portal.forms.wizard import NUMBER_LIMIT, YEAR_MAX, YEAR_MIN, no_control_characters, plain_number
 
 AMOUNT_MAX = 100_000_000  # NT$ thousand, as in the wizard's budget lines
@@ -88,11 +88,11 @@ class BusinessStatusesForm(StepForm):
 
 class ReceivedRow(RowForm):
     source = SelectField("經費來源", choices=choices([("", "請選擇"), *brief.SOURCES.items()]), validate_choice=True)
-    year = IntegerField(
+    year = WholeNumberField(
         "年度（西元）",
         validators=[Optional(), NumberRange(min=YEAR_MIN, max=YEAR_MAX, message=f"請填 {YEAR_MIN} 到 {YEAR_MAX}")],
     )
-    amount = IntegerField(
+    amount = WholeNumberField(
         "實際到位（千元）",
         validators=[Optional(), NumberRange(min=0, max=AMOUNT_MAX, message="金額必須是 0 或正整數（千元）")],
     )
@@ -123,7 +123,7 @@ class SubmitForm(StepForm):
 
 
 class ReportRoundForm(PortalForm):
-    year = IntegerField(
+    year = WholeNumberField(
         "報告年度（西元）",
         validators=[
             InputRequired("請填寫年度。"),

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.domain.meetings import too_early
 from portal.domain.scoring import Rubric
-from portal.forms import PortalForm, RowForm, choices, optional_int, single_line
+from portal.forms import PortalForm, RowForm, WholeNumberField, choices, optional_int, single_line
 from portal.forms.wizard import AMOUNT_MAX
 from portal.review import CONFIDENCE, OUTCOMES
 
@@ -119,14 +119,16 @@ class AssignForm(PortalForm):
 
 class MatchedRow(RowForm):
     programme = SelectField("部會計畫", validate_choice=True)
-    amount = IntegerField(
+    amount = WholeNumberField(
         "金額（千元）",
         validators=[
             Optional(),
             NumberRange(min=1, max=AMOUNT_MAX, message=f"金額必須是 1 到 {AMOUNT_MAX} 的整數（千元）"),
         ],
     )
-    year = IntegerField("年度", validators=[Optional(), NumberRange(min=2019, max=2040, message="請填 2019 到 2040")])
+    year = WholeNumberField(
+        "年度", validators=[Optional(), NumberRange(min=2019, max=2040, message="請填 2019 到 2040")]
+    )
 
     def validate_amount(self, field: IntegerField) -> None:
         if self.programme.data and not field.data:
@@ -151,7 +153,7 @@ class DecisionForm(PortalForm):
         description="決定日期即會議日期；會議要先在「會報會議」頁登錄。",
     )
     resources = FieldList(FormField(MatchedRow), min_entries=3, max_entries=8)
-    private_investment = IntegerField(
+    private_investment = WholeNumberField(
         "民間投資承諾（千元）",
         validators=[Optional(), NumberRange(min=0, max=AMOUNT_MAX, message=f"請填 0 到 {AMOUNT_MAX} 的整數（千元）")],
         default=0,

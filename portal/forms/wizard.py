@@ -28,7 +28,7 @@ from wtforms.validators import Email, Length, NumberRange, Optional, ValidationE
 
 from portal.domain import brief, funding
 from portal.domain.proposal import DNA_GROUPS, ProposalType
-from portal.forms import PortalForm, RowForm, choices, single_line
+from portal.forms import NumberField, PortalForm, RowForm, WholeNumberField, choices, single_line
 
 AMOUNT_MAX = 100_000_000  # NT$ thousand: 100 billion, far above any real proposal
 YEAR_MIN, YEAR_MAX = 2019, 2040
@@ -204,7 +204,7 @@ class ConsensusEvent(RowForm):
         choices=choices([("", "請選擇"), *((k, k) for k in brief.CONSENSUS_KINDS)]),
         validate_choice=True,
     )
-    participants = IntegerField(
+    participants = WholeNumberField(
         "參與人數",
         validators=[Optional(), NumberRange(min=1, max=100_000, message="請填 1 到 100000 的整數")],
     )
@@ -267,14 +267,14 @@ class ResourceLine(RowForm):
         validate_choice=True,
         description="自償：以營運收入回收投入的經費（如民間投資）；非自償：補助或預算支出。",
     )
-    year = IntegerField(
+    year = WholeNumberField(
         "年度（西元）",
         validators=[
             Optional(),
             NumberRange(min=YEAR_MIN, max=YEAR_MAX, message=f"請填 {YEAR_MIN} 到 {YEAR_MAX}"),
         ],
     )
-    amount = IntegerField(
+    amount = WholeNumberField(
         "金額（新臺幣千元）",
         validators=[Optional(), NumberRange(min=1, max=AMOUNT_MAX, message="金額必須是正整數（千元）")],
     )
@@ -301,11 +301,11 @@ class ResourcesForm(SectionForm):
 class YearlyTarget(RowForm):
     """One yearly target (逐年目標) of a KPI: a year between its baseline and target years."""
 
-    year = IntegerField(
+    year = WholeNumberField(
         "年度（西元）",
         validators=[Optional(), NumberRange(min=YEAR_MIN, max=YEAR_MAX, message=f"請填 {YEAR_MIN} 到 {YEAR_MAX}")],
     )
-    value = DecimalField("當年目標值", validators=[Optional(), finite_number], places=None)
+    value = NumberField("當年目標值", validators=[Optional(), finite_number], places=None)
 
     # What brief.check_yearly found wrong, by input; set by KpisForm before validating.
     problems: dict[str, str]
@@ -343,8 +343,8 @@ class KpiRow(RowForm):
     )
     definition = StringField("衡量標準", validators=[text("kpi.definition"), single_line])
     unit = StringField("單位", validators=[text("kpi.unit"), single_line])
-    baseline = DecimalField("現況值", validators=[Optional(), finite_number], places=None)
-    baseline_year = IntegerField(
+    baseline = NumberField("現況值", validators=[Optional(), finite_number], places=None)
+    baseline_year = WholeNumberField(
         "現況年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
     )
@@ -353,8 +353,8 @@ class KpiRow(RowForm):
         validators=[text("kpi.baseline_source"), single_line],
         description="例如：戶政遷入遷出統計、勞保投保資料。",
     )
-    target = DecimalField("目標值", validators=[Optional(), finite_number], places=None)
-    target_year = IntegerField(
+    target = NumberField("目標值", validators=[Optional(), finite_number], places=None)
+    target_year = WholeNumberField(
         "目標年",
         validators=[Optional(), NumberRange(min=2000, max=YEAR_MAX, message=f"請填 2000 到 {YEAR_MAX}")],
     )

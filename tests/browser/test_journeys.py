@@ -465,3 +465,25 @@ def test_a_missing_reason_is_said_before_any_confirmation_is_asked(
     returning.get_by_role("button", name="退回補件").click()
     assert flash(page) == "已完成「退回補件」，提案目前為「縣市退回補件」。"
     assert dialogs.messages == ["確定要「退回補件」嗎？"]
+
+
+def test_a_word_typed_into_a_number_field_is_refused_beside_it_and_kept(page: Page, portal: Portal) -> None:
+    """金額 「三千元」 used to reach the server empty (a number box sends nothing for a
+    word): the page said 已儲存 and the amount was gone."""
+    login(page, portal.url, TOWNSHIP)
+    people.start_proposal(page, portal.url, "埔里數字欄位測試計畫")
+    people.open_task(page, "資源需求與協助")
+    amount = group(page, "第 1 筆").get_by_label("金額（新臺幣千元）")
+    year = group(page, "第 1 筆").get_by_label("年度（西元）")
+
+    amount.fill("三千元")
+    year.fill("２０２６")  # full-width digits are the number they are
+    page.get_by_role("button", name="儲存", exact=True).click()
+
+    expect(page.locator("#lines-0-amount-error")).to_contain_text(
+        "請填阿拉伯數字的整數（例如 3000），不要加單位或文字。"
+    )
+    expect(amount).to_have_value("三千元")
+    expect(amount).to_have_attribute("inputmode", "numeric")
+    expect(page.locator("#lines-0-year-error")).to_have_count(0)
+    screenshot(page, "number-field-refused")
