@@ -170,6 +170,11 @@ class Resources:
     grid: dict[tuple[str, str, int], int] | None = None
 
     @property
+    def private_percent(self) -> str | None:
+        """民間投資 as a percent of the total, as every page shows it."""
+        return funding.percent(self.by_source.get("private", 0), self.total) if self.total else None
+
+    @property
     def table(self) -> funding.Table | None:
         """The grid with its row, column, 自償／非自償 and grand totals."""
         return funding.table(self.grid) if self.grid is not None else None

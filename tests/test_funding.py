@@ -454,3 +454,20 @@ def test_proposal_page_and_brief_show_the_funding_table_with_roc_years(
         ["自償小計", "0", "6,000", "6,000"],
         ["總計", "8,000", "6,000", "14,000"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "shown"),
+    [
+        (1, 16, "6.3%"),  # 6.25: a half, rounded up (it was 6.2 on the server, 6.3 live)
+        (1, 8, "12.5%"),
+        (1, 3, "33.3%"),
+        (2, 3, "66.7%"),
+        (1, 400, "0.3%"),  # 0.25
+        (1, 2001, "0.0%"),
+        (0, 5, "0.0%"),
+        (5, 5, "100.0%"),
+    ],
+)
+def test_percent_has_one_rounding_rule(part: int, whole: int, shown: str) -> None:
+    assert funding.percent(part, whole) == shown

@@ -146,6 +146,11 @@ class Totals:
     total: int
     private_share: float | None
 
+    @property
+    def private_percent(self) -> str | None:
+        """民間投資 as a percent of the total, as every page shows it."""
+        return funding.percent(self.by_source.get("private", 0), self.total) if self.total else None
+
 
 # ── reading the document defensively: it is user JSON and may be partial ──────────
 

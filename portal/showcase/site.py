@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from portal import text
 from portal.domain import followup, spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
-from portal.domain.funding import NON_SELF, SELF, roc_label
+from portal.domain.funding import NON_SELF, SELF, percent, roc_label
 from portal.reference import PRIORITY_KINDS, read_csv
 from portal.showcase import charts, mapsvg
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(404, not_found)
     app.jinja_env.filters["safe_page"] = text.cached
     app.jinja_env.filters["roc"] = roc_label
+    app.jinja_env.globals["percent"] = percent
     app.context_processor(lambda: {"site_pages": pages()})
 
 

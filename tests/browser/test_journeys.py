@@ -487,3 +487,23 @@ def test_a_word_typed_into_a_number_field_is_refused_beside_it_and_kept(page: Pa
     expect(amount).to_have_attribute("inputmode", "numeric")
     expect(page.locator("#lines-0-year-error")).to_have_count(0)
     screenshot(page, "number-field-refused")
+
+
+def test_the_live_private_share_and_the_saved_table_round_alike(page: Page, portal: Portal) -> None:
+    """1 of 16 is 6.25 %: the live figure and the server's table both say 6.3%."""
+    login(page, portal.url, TOWNSHIP)
+    people.start_proposal(page, portal.url, "埔里比例測試計畫")
+    people.open_task(page, "資源需求與協助")
+    group(page, "第 1 筆").get_by_label("經費來源").select_option("private")
+    group(page, "第 1 筆").get_by_label("金額（新臺幣千元）").fill("1")
+    people.add_row(page, "新增一筆經費")
+    group(page, "第 2 筆").get_by_label("經費來源").select_option("township")
+    group(page, "第 2 筆").get_by_label("金額（新臺幣千元）").fill("1,5")  # a slip of the comma: 15
+    live = page.locator("[data-live-totals]")
+
+    expect(live).to_have_text("即時合計：16 千元・民間投資比例：6.3%")
+    page.get_by_role("button", name="儲存", exact=True).click()
+    expect(page.get_by_role("region", name="經費合計（系統計算，單位：千元）")).to_contain_text(
+        "總計：16 千元・民間投資比例：6.3%"
+    )
+    expect(live).to_have_text("即時合計：16 千元・民間投資比例：6.3%")

@@ -101,6 +101,15 @@
     });
   }
 
+  // A whole number as the server reads it: full-width digits and thousands separators
+  // are the number they are; anything else is not a number (NaN).
+  function wholeNumber(text) {
+    var plain = text.replace(/[\uFF10-\uFF19]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xFF10 + 48);
+    }).replace(/[,\uFF0C\s]/g, "");
+    return /^[+-]?\d+$/.test(plain) ? parseInt(plain, 10) : NaN;
+  }
+
   // Resource lines: recompute the total and the private share as amounts are typed.
   function setupLiveTotals(box) {
     var form = box.closest("form");
@@ -112,7 +121,7 @@
       var privateTotal = 0;
       var amounts = form.querySelectorAll("input[name$='-amount']");
       for (var i = 0; i < amounts.length; i += 1) {
-        var value = parseInt(amounts[i].value, 10);
+        var value = wholeNumber(amounts[i].value);
         if (!isNaN(value) && value > 0) {
           var source = form.querySelector("[name='" + amounts[i].name.replace(/-amount$/, "-source") + "']");
           if (source && source.value) {
@@ -123,7 +132,10 @@
           }
         }
       }
-      var share = total ? ((privateTotal / total) * 100).toFixed(1) + "%" : "—";
+      // One decimal, halves rounded up, in whole numbers: the same rule as the server's
+      // funding.percent, so the live figure and the saved table never differ.
+      var tenths = total ? Math.floor((privateTotal * 2000 + total) / (2 * total)) : 0;
+      var share = total ? Math.floor(tenths / 10) + "." + (tenths % 10) + "%" : "—";
       box.textContent = "即時合計：" + total.toLocaleString("zh-TW") + " 千元・民間投資比例：" + share;
     }
     form.addEventListener("input", recompute);
