@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -513,7 +514,7 @@ def test_case_file_with_bad_new_fields_is_refused_naming_the_field(before: str, 
     assert str(refused.value) == f"proposals/2026/puli-eco-town.md：{message}"
 
 
-def test_showcase_case_page_shows_yearly_targets_and_benefits(tmp_path: Path) -> None:
+def test_showcase_case_page_shows_directions_yearly_targets_and_benefits(tmp_path: Path) -> None:
     folder = tmp_path / "proposals" / "2026"
     folder.mkdir(parents=True)
     (folder / "puli-eco-town.md").write_text(snapshot.dump(case_with_new_fields()), "utf-8")
@@ -524,11 +525,13 @@ def test_showcase_case_page_shows_yearly_targets_and_benefits(tmp_path: Path) ->
     start = page.index("<h2>6. KPI</h2>")
     shown = visible_text(page[start : page.index("</section>", start)])
     assert shown == (
-        "6. KPI 新增工作機會 工作指標（新增之全職勞保投保人數）：0人（2025）→ 45人（2028）；現況來源：勞保局投保資料 "
+        "6. KPI 新增工作機會 工作指標（新增之全職勞保投保人數）：0人（2025）→ 45人（2028）期望增加；現況來源：勞保局投保資料 "
         "逐年目標（人） 年度 2025（現況） 2026 2027 2028（目標） 目標值 0 12.5 30 45 "
-        "養殖損失率 成果指標（寒害與缺氧之年損失比例）：18.5%（2025）→ 8%（2028） "
+        "養殖損失率 成果指標（寒害與缺氧之年損失比例）：18.5%（2025）→ 8%（2028）期望減少 "
         "不可量化效益 凝聚社區認同 保存傳統工法"
     )
+    english = site.test_client().get("/en/cases/puli-eco-town/").get_data(as_text=True)
+    assert re.findall(r'<span class="tag direction">([^<]*)</span>', english) == ["to increase", "to decrease"]
 
 
 def test_older_kpi_without_new_fields_is_a_plain_outcome_indicator() -> None:
