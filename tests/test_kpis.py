@@ -525,7 +525,8 @@ def test_showcase_case_page_shows_directions_yearly_targets_and_benefits(tmp_pat
     start = page.index("<h2>6. KPI</h2>")
     shown = visible_text(page[start : page.index("</section>", start)])
     assert shown == (
-        "6. KPI 新增工作機會 工作指標（新增之全職勞保投保人數）：0人（2025）→ 45人（2028）期望增加；現況來源：勞保局投保資料 "
+        "6. KPI 新增工作機會 工作指標（新增之全職勞保投保人數）：0人（2025）→ 45人（2028）期望增加；"
+        "現況來源：勞保局投保資料 "
         "逐年目標（人） 年度 2025（現況） 2026 2027 2028（目標） 目標值 0 12.5 30 45 "
         "養殖損失率 成果指標（寒害與缺氧之年損失比例）：18.5%（2025）→ 8%（2028）期望減少 "
         "不可量化效益 凝聚社區認同 保存傳統工法"
