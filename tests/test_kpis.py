@@ -175,10 +175,10 @@ def test_check_lists_yearly_problems_next_to_their_inputs() -> None:
         Problem(
             "kpis",
             "rows-0-yearly-1-value",
-            "第 1 列：期望增加的指標，2027 年的目標值 20 不可低於較早的 2026 年目標值 30",
+            "指標 1：期望增加的指標，2027 年的目標值 20 不可低於較早的 2026 年目標值 30",
         ),
         Problem(
-            "kpis", "rows-0-yearly-2-year", "第 1 列：逐年目標的年份須早於目標年（2028）；2028 年的值請填在「目標值」"
+            "kpis", "rows-0-yearly-2-year", "指標 1：逐年目標的年份須早於目標年（2028）；2028 年的值請填在「目標值」"
         ),
     ]
 
@@ -190,7 +190,7 @@ def test_check_refuses_yearly_years_outside_the_businesses_period() -> None:
         Problem(
             "kpis",
             "rows-0-yearly-0-year",
-            "第 1 列：逐年目標的年份須在計畫期間（2026–2028 年，依創生事業的起訖）之內",
+            "指標 1：逐年目標的年份須在計畫期間（2026–2028 年，依創生事業的起訖）之內",
         )
     ]
 
@@ -199,7 +199,7 @@ def test_check_a_year_without_its_value_blocks_submission() -> None:
     document = document_with(yearly=yearly((2026, None)))
 
     assert check(BASICS, document, today=TODAY) == [
-        Problem("kpis", "rows-0-yearly-0-value", "第 1 列：請填寫這一年的目標值")
+        Problem("kpis", "rows-0-yearly-0-value", "指標 1：請填寫這一年的目標值")
     ]
 
 
@@ -208,11 +208,11 @@ def test_check_a_year_without_its_value_blocks_submission() -> None:
     [
         ({"kind": "work", "baseline_source": "勞保局投保資料"}, ["凝聚社區認同"], []),
         ({"kind": None}, [], []),  # a KPI from before kinds existed
-        ({"kind": "impact"}, [], [Problem("kpis", "rows-0-kind", "第 1 列：請選擇指標類型（成果指標或工作指標）")]),
+        ({"kind": "impact"}, [], [Problem("kpis", "rows-0-kind", "指標 1：請選擇指標類型（成果指標或工作指標）")]),
         (
             {"baseline_source": "資" * 13},
             [],
-            [Problem("kpis", "rows-0-baseline_source", "第 1 列：現況值資料來源超過 12 字（目前 13 字）")],
+            [Problem("kpis", "rows-0-baseline_source", "指標 1：現況值資料來源超過 12 字（目前 13 字）")],
         ),
         ({}, ["甲", "乙", "丙", "丁"], [Problem("kpis", "benefits", "不可量化效益最多 3 項（目前 4 項）")]),
         ({}, ["甲", " ", "乙", "丙"], []),  # blank items are unused lines
@@ -408,7 +408,7 @@ def test_kpi_page_saves_a_half_typed_yearly_target_and_the_check_page_names_it(
     assert saved.status_code == 302
     assert fresh(session, draft)["kpis"][0]["yearly"] == [{"year": 2027, "value": None}]
     assert f'href="/proposals/{draft.id}/edit/kpis#rows-0-yearly-0-value"' in check_page
-    assert "第 1 列：請填寫這一年的目標值" in visible_text(check_page)
+    assert "指標 1：請填寫這一年的目標值" in visible_text(check_page)
 
 
 def test_brief_shows_kind_source_yearly_targets_and_benefits(auth: Auth, draft: Proposal, session: Session) -> None:

@@ -192,6 +192,24 @@ def _filled(value: object, ignore: frozenset[str] = frozenset()) -> bool:
 # ── collecting problems ────────────────────────────────────────────────────────────
 
 
+# How the form's legends name a row of each list (事業 2, 第 3 場), so that the check page
+# and the form's buttons say the same.
+ROW_NAMES = {
+    ("stakeholders", "rows"): "第 {n} 列",
+    ("consensus", "events"): "第 {n} 場",
+    ("businesses", "items"): "事業 {n}",
+    ("resources", "lines"): "第 {n} 筆",
+    ("resources", "support"): "第 {n} 項",
+    ("kpis", "rows"): "指標 {n}",
+}
+
+
+def row_name(section: str, field: str, row: int) -> str:
+    """The row as its legend names it; 「第 n 列」 for a list without a name of its own."""
+    pattern = ROW_NAMES.get((section, field.split("-", 1)[0]), "第 {n} 列")
+    return pattern.format(n=row + 1)
+
+
 class _Report:
     """Problems of one section, in the order they are found."""
 
@@ -201,7 +219,7 @@ class _Report:
 
     def add(self, field: str, message: str, row: int | None = None) -> None:
         if row is not None:
-            message = f"第 {row + 1} 列：{message}"
+            message = f"{row_name(self.section, field, row)}：{message}"
         self.problems.append(Problem(self.section, field, message))
 
     def text(
