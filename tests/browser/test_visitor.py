@@ -93,3 +93,32 @@ def test_search_without_javascript_points_to_the_browse_pages(browser: Browser, 
         assert heading(page) == "瀏覽案例"
     finally:
         context.close()
+
+
+DEMO_SLUGS = (
+    "alishan-tsou-coffee-2025",
+    "chishang-rice-2026",
+    "lieyu-taro-2024",
+    "pingxi-mining-village-2026",
+    "ruisui-pomelo-2025",
+    "wangan-turtle-island-2026",
+)
+
+
+def test_dates_never_break_in_the_middle_on_a_phone(browser: Browser, showcase: Showcase) -> None:
+    """Every date on the demo's case pages stays on one line on a 360 px phone (at that
+    width 「2026-11-30」 broke as 「2026-11-」 / 「30」)."""
+    context = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True)
+    broken = {}
+    try:
+        page = context.new_page()
+        for slug in DEMO_SLUGS:
+            page.goto(f"{showcase.url}/cases/{slug}/")
+            lines = page.locator("main time").evaluate_all(
+                "ts => ts.map(t => [t.textContent, t.getClientRects().length])"
+            )
+            broken[slug] = [text for text, count in lines if count != 1]
+    finally:
+        context.close()
+
+    assert broken == {slug: [] for slug in DEMO_SLUGS}
