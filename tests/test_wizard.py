@@ -510,7 +510,14 @@ AMOUNT = "金額必須是正整數（千元）"
 CONTROL = "含有無法顯示的控制字元，請重新輸入。"
 INVALID = [
     # id, step, field (its id is its name), what is typed, the messages, echoed
-    ("amount-not-a-number", "resources", "lines-0-amount", "abc", ["請填阿拉伯數字的整數（例如 3000），不要加單位或文字。"], True),
+    (
+        "amount-not-a-number",
+        "resources",
+        "lines-0-amount",
+        "abc",
+        ["請填阿拉伯數字的整數（例如 3000），不要加單位或文字。"],
+        True,
+    ),
     ("amount-negative", "resources", "lines-0-amount", "-5", [AMOUNT], True),
     ("amount-zero", "resources", "lines-0-amount", "0", [AMOUNT], True),
     ("year-after-2040", "resources", "lines-0-year", "2041", ["請填 2019 到 2040"], True),
