@@ -352,3 +352,34 @@ def disable_user(session: Session, user: User) -> None:
     user.active = False
     revoke_sessions(session, user)
     session.flush()
+
+
+# --- forgotten passwords ----------------------------------------------------------------
+
+# How many reset links one account may be sent, and one address may ask for, per hour.
+RESET_PER_ACCOUNT = 3
+RESET_PER_ADDRESS = 10
+RESET_WINDOW = timedelta(hours=1)
+
+
+def _reset_keys(email: str, address: str) -> tuple[str, str]:
+    return "reset-" + _account_key(email), "reset-" + _address_key(address)
+
+
+def request_password_reset(
+    session: Session, email: str, address: str, now: datetime | None = None
+) -> tuple[User | None, str | None]:
+    """A 「忘記密碼」 request: the active account of `email` and a fresh one-time token,
+    or (None, None) when there is no such account or the hour's limit is reached. The
+    caller answers the same either way, so nobody learns which addresses have accounts.
+    Each request counts, for the address and for the account, known or not."""
+    now = now or utcnow()
+    account_key, address_key = _reset_keys(email, address)
+    by_account = _count(session, account_key, now, RESET_WINDOW)
+    by_address = _count(session, address_key, now, RESET_WINDOW)
+    if by_account > RESET_PER_ACCOUNT or by_address > RESET_PER_ADDRESS:
+        return None, None
+    user = session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        return None, None
+    return user, issue_password_link(session, user, now)

@@ -25,9 +25,9 @@ from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 from werkzeug.wrappers import Response
 
-from portal import accounts, db
+from portal import accounts, db, notifications, operations
 from portal.db.models import User
-from portal.forms.auth import LoginForm, SetPasswordForm
+from portal.forms.auth import ForgotPasswordForm, LoginForm, SetPasswordForm
 from portal.stash import STASH_KEY, purge_stash, unauthorized
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -148,6 +148,37 @@ def login() -> str | Response:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
+
+
+RESET_SENT = (
+    "如果這個電子郵件有啟用中的帳號，設定新密碼的連結已寄出（72 小時內有效，只能使用一次）。"
+    "幾分鐘內沒收到，請檢查垃圾郵件，或洽國發會秘書單位。"
+)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot_password() -> str | Response:
+    """「忘記密碼」: e-mail a one-time link through the outbox. The answer is the same
+    whether or not the address has an account, and requests are limited per hour."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        dbs = db.session()
+        user, token = accounts.request_password_reset(dbs, form.email.data, request.remote_addr or "")
+        if user is not None and token is not None:
+            link = external_url("auth.set_password", token=token)
+            notifications.queue_to(
+                dbs,
+                user,
+                "password_reset",
+                "【地方創生提案平台】設定新密碼",
+                f"{user.name} 您好：\n\n有人（希望是您）在平台上按了「忘記密碼」。請在 72 小時內開啟下面的連結"
+                f"設定新密碼，連結只能使用一次：\n{link}\n\n如果不是您本人申請，請忽略這封信，您的密碼不會改變。",
+            )
+            operations.audit(dbs, user, "password_reset", reason="以「忘記密碼」寄出設定密碼連結")
+        dbs.commit()
+        flash(RESET_SENT, "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

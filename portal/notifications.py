@@ -56,6 +56,13 @@ def queue(
         )
 
 
+def queue_to(session: Session, user: User, event: str, subject: str, body: str) -> OutboxMessage:
+    """One message to one account that concerns no proposal (e.g. a password link)."""
+    message = OutboxMessage(recipient_id=user.id, event=event, proposal_id=None, subject=subject, body=body)
+    session.add(message)
+    return message
+
+
 def admins(session: Session) -> list[User]:
     """The NDC's active accounts."""
     return list(session.scalars(select(User).where(User.role == Role.ADMIN, User.active.is_(True)).order_by(User.id)))

@@ -61,6 +61,7 @@ OTHER_ACTIONS = {
     "user_disable": "停用帳號",
     "user_enable": "啟用帳號",
     "password_link": "發出設定密碼連結",
+    "password_reset": "忘記密碼，寄出設定密碼連結",
     "programme_add": "新增部會計畫",
     "programme_edit": "修改部會計畫",
     "priority_import": "匯入優先推動地區",

@@ -90,6 +90,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("static", "/static/<path:filename>", "GET"): ("/static/favicon.svg", EVERYONE),
     ("auth.login", "/auth/login", "GET"): ("/auth/login", EVERYONE),
     ("auth.login", "/auth/login", "POST"): ("/auth/login", EVERYONE),
+    ("auth.forgot_password", "/auth/forgot", "GET"): ("/auth/forgot", EVERYONE),
+    ("auth.forgot_password", "/auth/forgot", "POST"): ("/auth/forgot", EVERYONE),
     ("auth.logout", "/auth/logout", "POST"): ("/auth/logout", {actor: LOGIN for actor in ACTORS}),
     ("auth.set_password", "/auth/set-password/<token>", "GET"): ("/auth/set-password/not-a-token", EVERYONE),
     ("auth.set_password", "/auth/set-password/<token>", "POST"): ("/auth/set-password/not-a-token", EVERYONE),

@@ -222,6 +222,7 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "yearend.waiting": [("/yearend/", "reviewer", 200), ("/yearend/", "township", 403)],
         "yearend.review": [("/yearend/reports/999999", "reviewer", 404)],
         "auth.login": [("/auth/login", "anonymous", 200)],
+        "auth.forgot_password": [("/auth/forgot", "anonymous", 200)],
         "auth.set_password": [
             (f"/auth/set-password/{w.token}", "anonymous", 200),
             ("/auth/set-password/not-a-token", "anonymous", 410),

@@ -13,6 +13,14 @@ class LoginForm(PortalForm):
     password = PasswordField("密碼", validators=[DataRequired("請輸入密碼"), Length(max=256)])
 
 
+class ForgotPasswordForm(PortalForm):
+    email = EmailField(
+        "電子郵件",
+        validators=[DataRequired("請輸入您登入用的電子郵件"), Length(max=254), single_line],
+        description="我們會寄一封設定新密碼的連結到這個信箱（72 小時內有效，只能使用一次）。",
+    )
+
+
 class SetPasswordForm(PortalForm):
     password = PasswordField(
         "新密碼",
