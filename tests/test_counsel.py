@@ -577,7 +577,7 @@ def test_the_township_history_lists_only_entries_marked_for_it(case: Case) -> No
 
 
 def test_home_page_leads_those_who_follow_an_approved_case_to_its_follow_up(case: Case) -> None:
-    followup_link = f'<a href="/proposals/{case.proposal.id}/followup">執行追蹤</a>'
+    followup_link = f'<a class="nowrap" href="/proposals/{case.proposal.id}/followup">執行追蹤</a>'
 
     shown = {
         who: followup_link in case.get(getattr(case, who), "/").get_data(as_text=True)

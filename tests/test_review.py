@@ -1106,7 +1106,7 @@ def test_home_page_offers_an_assigned_reviewer_the_scoring_link(world: Round) ->
         page = world.get(user, "/").get_data(as_text=True)
         row = next(r for r in re.findall(r"<tr>(.*?)</tr>", page, re.S) if f'/proposals/{proposal.id}"' in r)
         cell = row.split('data-label="下一步">', 1)[1].split("</td>", 1)[0]
-        return re.findall(r'<a href="([^"]+)">([^<]+)</a>', cell)
+        return re.findall(r'<a class="nowrap" href="([^"]+)">([^<]+)</a>', cell)
 
     assert next_step(world.reviewers[0]) == [(f"/review/{proposal.id}", "評分")]
     assert next_step(world.admin) == [
