@@ -1114,3 +1114,21 @@ def test_home_page_offers_an_assigned_reviewer_the_scoring_link(world: Round) ->
         (f"/proposals/{proposal.id}#actions-heading", "修正後再提"),
         (f"/proposals/{proposal.id}#actions-heading", "不予核定"),
     ]
+
+
+def test_a_county_reads_what_a_resubmission_changed(world: Round, session: Session) -> None:
+    proposal = world.make.proposal(world.township, title="埔里舊標題計畫")
+    operations.apply_transition(session, proposal, Action.SUBMIT, world.township)
+    operations.apply_transition(session, proposal, Action.RETURN, world.county, "請補充")
+    operations.apply_transition(session, proposal, Action.REVISE, world.township)
+    proposal.title = "埔里新標題計畫"
+    operations.apply_transition(session, proposal, Action.SUBMIT, world.township)
+    session.commit()
+
+    page = text_of(world.get(world.county, f"/proposals/{proposal.id}"))
+    section = page[page.index("v2 與 v1 相比的修改") :].split("</details>", 1)[0]
+
+    assert re.findall(r'<li class="diff-(\w+)"><span class="visually-hidden">[^<]*</span>([^<]*)</li>', section) == [
+        ("removed", "提案名稱｜埔里舊標題計畫"),
+        ("added", "提案名稱｜埔里新標題計畫"),
+    ]

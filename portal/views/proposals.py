@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from portal import cosign, db, operations, publish
 from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Proposal, Review
-from portal.domain import followup
+from portal.domain import diff, followup
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.followup import Step
@@ -65,7 +65,17 @@ def detail(proposal_id: int) -> str:
         withdraw_cosign_form=WithdrawCoSignForm(),
         followed=proposal.state in followup.FOLLOWED_STATES and followup.reads_reports(current_user, proposal),
         public_url=public_url(proposal),
+        changes=latest_changes(proposal),
     )
+
+
+def latest_changes(proposal: Proposal) -> tuple[str, str, list[diff.Change]] | None:
+    """What the latest submitted revision changed from the one before it, for everyone
+    who reads the case (a county checking a resubmission, as reviewers can)."""
+    if len(proposal.revisions) < 2:
+        return None
+    old, new = proposal.revisions[-2], proposal.revisions[-1]
+    return old.label, new.label, diff.changes(old.title, old.content, new.title, new.content)
 
 
 def public_url(proposal: Proposal) -> str | None:
