@@ -47,7 +47,8 @@ TITLE = "埔里生態城鄉共好計畫"
 MEETING = "第12次地方創生會報工作會議"
 # Meetings are held today: a decision's meeting may not precede the submission.
 DECIDED_ON = publish.today()
-DEMO_MEETING = "第1次地方創生會報"
+# The demo decides its cases of this year at its 第3次 council (the earlier years' at 第1次 and 第2次).
+DEMO_MEETING = "第3次地方創生會報"
 RURAL = ("行政院農業委員會（現農業部）", "農村再生（第二期/第三期實施計畫）")
 # Private text put into every place the portal keeps it; none may reach a case file.
 CONTACT = {"name": "CONTACT-NAME-聯絡人", "phone": "CONTACT-PHONE-0912", "email": "contact-sentinel@example.org"}
@@ -582,19 +583,19 @@ def test_demo_writes_its_six_published_cases_each_under_its_cycle(app: Flask) ->
             "lieyu-taro-2024",
             "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫",
             "烈嶼鄉",
-            Approval(DEMO_MEETING, DECIDED_ON),
+            Approval("第1次地方創生會報", date(2024, 8, 20)),
         ),
         (
             "alishan-tsou-coffee-2025",
             "阿里山鄒族咖啡與達娜伊谷山林共管計畫",
             "阿里山鄉",
-            Approval(DEMO_MEETING, DECIDED_ON),
+            Approval("第2次地方創生會報", date(2025, 8, 19)),
         ),
         (
             "ruisui-pomelo-2025",
             "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫",
             "瑞穗鄉",
-            Approval(DEMO_MEETING, DECIDED_ON),
+            Approval("第2次地方創生會報", date(2025, 8, 19)),
         ),
         (
             "chishang-rice-2026",
