@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from portal import counsel, db, operations, reports, yearend
+from portal import counsel, db, operations
 from portal.auth import login_required
 from portal.db.models import CounselIssue, Proposal
 from portal.domain import followup
@@ -17,6 +17,7 @@ from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.followup import LogKind, Step
 from portal.forms.counsel import EntryForm, ResolveForm
 from portal.views import visible_proposal
+from portal.views.followup import render_case
 
 bp = Blueprint("counsel", __name__)
 
@@ -50,13 +51,7 @@ def _refuse(proposal: Proposal, step: Step) -> Response | None:
 
 def _page(proposal: Proposal, **forms: Any) -> str:
     """The follow-up page with this part's forms as posted."""
-    dbs = db.session()
-    context = (
-        counsel.panel(dbs, proposal, current_user)
-        | reports.panel(dbs, proposal, current_user)
-        | yearend.panel(dbs, proposal, current_user)
-    )
-    return render_template("followup/case.html", proposal=proposal, **(context | forms))
+    return render_case(proposal, **forms)
 
 
 @bp.route("/proposals/<int:proposal_id>/counsel", methods=["POST"])

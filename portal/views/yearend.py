@@ -9,17 +9,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import counsel, db, reports, yearend
+from portal import db, yearend
 from portal.auth import login_required
 from portal.db.models import ProgressReport, Proposal, Revision, YearEndReview
 from portal.domain import brief, followup
 from portal.domain.errors import DomainError
 from portal.domain.followup import BusinessStatus, Rating
 from portal.domain.roles import Role
-from portal.domain.states import State
 from portal.forms import PortalForm, choices
 from portal.forms.yearend import CloseCaseForm, ReopenForm, YearEndReviewForm
-from portal.views import visible_proposal
+from portal.views.followup import followed_case, render_case
 
 bp = Blueprint("yearend", __name__, url_prefix="/yearend")
 
@@ -35,22 +34,9 @@ def yearend_close_form() -> CloseCaseForm:
     return CloseCaseForm(formdata=None, prefix="close")
 
 
-def _followed(proposal_id: int) -> Proposal:
-    proposal = visible_proposal(proposal_id)
-    if State(proposal.status) not in followup.FOLLOWED_STATES or not followup.reads_reports(current_user, proposal):
-        abort(404)
-    return proposal
-
-
 def _case_page(proposal: Proposal, **forms: Any) -> str:
     """The follow-up page again, with this part's bound form showing its errors."""
-    dbs = db.session()
-    context = (
-        counsel.panel(dbs, proposal, current_user)
-        | reports.panel(dbs, proposal, current_user)
-        | yearend.panel(dbs, proposal, current_user)
-    )
-    return render_template("followup/case.html", proposal=proposal, **context, **forms)
+    return render_case(proposal, **forms)
 
 
 def _field_error(form: PortalForm, error: DomainError) -> bool:
@@ -79,7 +65,7 @@ def review(report_id: int) -> str | BaseResponse:
     report = dbs.get(ProgressReport, report_id)
     if report is None:
         abort(404)
-    proposal = _followed(report.proposal_id)
+    proposal = followed_case(report.proposal_id)
     if not followup.counsels(current_user, proposal):
         abort(403)
     revision = dbs.get(Revision, report.revision_id)
@@ -180,7 +166,7 @@ def reopen(review_id: int) -> str | BaseResponse:
     found = dbs.get(YearEndReview, review_id)
     if found is None:
         abort(404)
-    proposal = _followed(found.proposal_id)
+    proposal = followed_case(found.proposal_id)
     if not followup.counsels(current_user, proposal):
         abort(403)
     form = ReopenForm(prefix=f"reopen{review_id}")
@@ -203,7 +189,7 @@ def reopen(review_id: int) -> str | BaseResponse:
 @login_required
 def close(proposal_id: int) -> str | BaseResponse:
     """The NDC closes the case with its final review."""
-    proposal = _followed(proposal_id)
+    proposal = followed_case(proposal_id)
     if current_user.role != Role.ADMIN:
         abort(403)
     dbs = db.session()
