@@ -204,12 +204,21 @@ def send_pending(
                 message.sent_at = now or utcnow()
                 message.attempts += 1
                 message.last_error = ""
+                if message.event in SECRET_EVENTS:
+                    # The link worked as a password: once mailed it stays in no table.
+                    message.body = SECRET_SENT
                 _release(message)
                 summary.sent += 1
             session.commit()
     finally:
         _close(smtp)
     return summary
+
+
+# Messages whose body carries a secret (a one-time password link): the body is replaced
+# once the message is sent, so a copy of the database holds no working link.
+SECRET_EVENTS = frozenset({"password_reset"})
+SECRET_SENT = "（設定新密碼的連結已寄到您的電子郵件信箱；為了安全，連結不保留在平台上。）"
 
 
 def claim(session: Session, settings: SmtpSettings, limit: int, timeout: timedelta = CLAIM_TIMEOUT) -> str:

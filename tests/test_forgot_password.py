@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import accounts
+from portal import accounts, mail
 from portal.auth import RESET_SENT
 from portal.db.models import AuditEvent, OutboxMessage, User
 from portal.domain.roles import Role
@@ -124,3 +124,6 @@ def test_the_mail_reaches_the_smtp_server_and_its_link_sets_a_new_password(
     assert done.status_code == 302
     assert browser.login(clerk.email, NEW_PASSWORD).status_code == 302
     assert app.test_client().get(path).status_code == 410
+    # Once mailed, the link stays in no table: the inbox copy says where it went.
+    session.expire_all()
+    assert session.scalars(select(OutboxMessage.body)).all() == [mail.SECRET_SENT]
