@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Dialog, Page, expect
 
 from portal import publish
 from tests.browser import people
@@ -507,3 +507,31 @@ def test_the_live_private_share_and_the_saved_table_round_alike(page: Page, port
         "總計：16 千元・民間投資比例：6.3%"
     )
     expect(live).to_have_text("即時合計：16 千元・民間投資比例：6.3%")
+
+
+def test_leaving_a_section_with_unsaved_edits_asks_first(context: BrowserContext, portal: Portal) -> None:
+    """Following a link away from a section with typed, unsaved text asks before the
+    page goes; staying keeps the text. Saving, then leaving, asks nothing."""
+    page = context.new_page()  # without the fixture's handler, which accepts every dialog
+    asked: list[str] = []
+
+    def stay(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    login(page, portal.url, TOWNSHIP)
+    people.start_proposal(page, portal.url, "埔里離開頁面測試計畫")
+    people.open_task(page, "我的DNA")
+    page.on("dialog", stay)
+    summary = page.get_by_label(re.compile("^DNA 摘要"))
+    summary.fill("還沒儲存的一段話")
+
+    page.get_by_role("link", name="回提案任務清單").click(no_wait_after=True)
+    page.wait_for_timeout(500)
+
+    assert asked == ["beforeunload"]
+    expect(summary).to_have_value("還沒儲存的一段話")
+    page.get_by_role("button", name="儲存", exact=True).click()
+    page.get_by_role("link", name="回提案任務清單").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("埔里離開頁面測試計畫")
+    assert asked == ["beforeunload"]

@@ -143,6 +143,28 @@
     recompute();
   }
 
+  // A form marked data-autosave (the proposal's sections) warns before its page is left
+  // with edits not yet saved: following a link or closing the tab would lose them.
+  // Submitting the form (any of its buttons) is saving, so it never warns.
+  function setupUnsavedWarning(form) {
+    var dirty = false;
+    form.addEventListener("input", function () {
+      dirty = true;
+    });
+    form.addEventListener("change", function () {
+      dirty = true;
+    });
+    form.addEventListener("submit", function () {
+      dirty = false;
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  }
+
   function init() {
     var printButtons = document.querySelectorAll("[data-print]");
     var liveTotals = document.querySelectorAll("[data-live-totals]");
@@ -164,6 +186,10 @@
     }
     for (i = 0; i < forms.length; i += 1) {
       setupConfirm(forms[i]);
+    }
+    var guarded = document.querySelectorAll("form[data-autosave]");
+    for (i = 0; i < guarded.length; i += 1) {
+      setupUnsavedWarning(guarded[i]);
     }
   }
 
