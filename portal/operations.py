@@ -261,6 +261,9 @@ def lock_proposal(session: Session, proposal: Proposal) -> None:
         )
         session.refresh(proposal)
     else:
+        # As the UPDATE above autoflushes on SQLite: changes made before the lock are
+        # written, not dropped by the re-read.
+        session.flush()
         session.refresh(proposal, with_for_update=True)
 
 

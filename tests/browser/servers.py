@@ -11,7 +11,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask
@@ -23,6 +23,9 @@ from portal.db.models import User
 from portal.showcase import create_showcase_app
 from portal.showcase.build import build
 from tests.conftest import PASSWORD_HASH, TemplateDatabase, make_app
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 class _Thread:
@@ -42,13 +45,31 @@ class _Thread:
         self._thread.join()
 
 
+def _buffered(app: Flask) -> WSGIApplication:
+    """The app with each response read whole, and closed, before it is written. A browser
+    that drops a connection mid-response (a favicon fetch cut short by the next page)
+    would otherwise leave the development server holding a static file open, and the
+    warning about it would fail whichever test happened to be running."""
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer(_Thread):
     """The portal app on 127.0.0.1 and a free port."""
 
     def __init__(self, app: Flask) -> None:
         # Request lines would drown a failure's report; errors are still logged.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _buffered(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
 
