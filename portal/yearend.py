@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from portal import notifications, operations
+from portal import listing, notifications, operations
 from portal.db.models import (
     CaseClosing,
     ProgressReport,
@@ -30,7 +30,6 @@ from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.followup import Rating, Step
 from portal.domain.roles import Role
-from portal.domain.states import State
 
 # Form and column budgets, in characters.
 COMMENT_MAX = 1000
@@ -308,7 +307,10 @@ def waiting(session: Session, user: User) -> list[ProgressReport]:
             Proposal.status.in_([s.value for s in followup.FOLLOWED_STATES]),
             ~select(CaseClosing.proposal_id).where(CaseClosing.proposal_id == Proposal.id).exists(),
         )
-        .options(selectinload(ProgressReport.proposal))
+        .options(
+            selectinload(ProgressReport.proposal).selectinload(Proposal.assignments),
+            selectinload(ProgressReport.proposal).selectinload(Proposal.participants),
+        )
         .order_by(ProgressReport.submitted_at, ProgressReport.id)
     )
     if user.role == Role.REVIEWER:
@@ -325,13 +327,14 @@ def waiting(session: Session, user: User) -> list[ProgressReport]:
     )
     reopened = _reopened(session, [r.id for r in reviews])
     reviewed = {r.report_id for r in reviews if r.id not in reopened}
+    # Conflicts of every case at once (one query), not one query per waiting report.
+    facts = listing.page_facts(session, list({r.proposal_id: r.proposal for r in reports}.values()))
     return [
         r
         for r in reports
         if latest[(r.proposal_id, r.year)] is r
         and r.id not in reviewed
-        and followup.counsels(user, r.proposal)
-        and State(r.proposal.status) in followup.FOLLOWED_STATES
+        and followup.counsels(user, facts[r.proposal_id])
     ]
 
 
