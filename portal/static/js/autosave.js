@@ -19,6 +19,7 @@
     "登入已逾時，自動儲存已停止。您輸入的內容都還在這一頁；請按「儲存」，重新登入後會自動還原。";
   var NOT_SAVED = "自動儲存已停止：伺服器沒有接受這次儲存。您輸入的內容都還在這一頁；請按「儲存」查看原因。";
   var OFFLINE = "目前連不上伺服器，這次沒有自動儲存，稍後會再試。您輸入的內容都還在這一頁。";
+  var PREVIEW_BEFORE = "預覽（自動儲存之前的內容；按「儲存」後更新）";
 
   function setup(form) {
     var version = form.elements.namedItem("version");
@@ -94,6 +95,11 @@
           var savedAt = document.querySelector("[data-saved-at]");
           if (savedAt && reply.saved_at) {
             savedAt.textContent = reply.saved_at;
+          }
+          // The Markdown previews are drawn by the server at a pressed save only.
+          var previews = form.querySelectorAll(".preview > .hint");
+          for (var i = 0; i < previews.length; i += 1) {
+            previews[i].textContent = PREVIEW_BEFORE;
           }
           say(reply.message, false);
           storedAll(sent, body);
