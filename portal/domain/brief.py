@@ -588,6 +588,21 @@ def check(basics: Basics, document: Document, today: date | None = None) -> list
     return [problem for section in SECTION_KEYS for problem in _CHECKERS[section](basics, document, day)]
 
 
+# A field of one row of a list: rows-0-name, items-2-end, rows-1-yearly-0-value.
+_ROW_FIELD = re.compile(r"[a-z_]+-\d+-")
+
+
+def row_problems(section: str, basics: Basics, document: Document, today: date | None = None) -> list[Problem]:
+    """What `check` reports about single rows of one page (a business ending before it
+    starts, a budget line outside the period, a row half filled in), for showing beside
+    those rows when the page is saved. The page's own problems (too few rows, a missing
+    summary) wait for the check page: a half-done page is a normal draft."""
+    if section not in _CHECKERS:
+        raise ValueError(f"unknown section: {section!r}")
+    day = today if today is not None else date.today()
+    return [p for p in _CHECKERS[section](basics, document, day) if _ROW_FIELD.match(p.field)]
+
+
 # ── progress per page ────────────────────────────────────────────────────────────
 
 

@@ -28,7 +28,7 @@ from portal.forms.rounds import NewProposalForm
 from portal.forms.wizard import STRATEGY_CHOICES, BasicsForm, KpisForm, SectionForm
 from portal.reference import store
 from portal.stash import restore_stash
-from portal.views import visible_proposal
+from portal.views import autosave, visible_proposal
 
 bp = Blueprint("wizard", __name__, url_prefix="/proposals")
 
@@ -135,8 +135,10 @@ def _button() -> tuple[str, str]:
 
 @bp.route("/<int:proposal_id>/edit/<step_id>", methods=["GET", "POST"])
 @login_required
-def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
-    """One section: save keeps partial work; add/remove rows work without JavaScript."""
+def section(proposal_id: int, step_id: str) -> str | Response | tuple[str | Response, int]:
+    """One section: save keeps partial work; add/remove rows work without JavaScript.
+    A background save (autosave, see `portal.views.autosave`) is the plain 儲存,
+    answered in JSON."""
     proposal = editable(proposal_id)
     step = wizard.BY_ID.get(step_id) or abort(404)
     if request.method == "GET":
@@ -145,10 +147,13 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
         if restored is None:
             form.version.data = str(wizard.section_version(proposal, step.identifier))
         set_choices(form, proposal)
-        return _render(step, proposal, form)
+        # Warnings are about what is stored, so only a form showing it gets them.
+        return _render(step, proposal, form, warnings=restored is None)
 
     form = step.form_class()
     set_choices(form, proposal)
+    if autosave.wanted():
+        return _save_in_background(step, proposal, form)
     button, argument = _button()
     if button in ("add", "remove") and not _names_a_row_list(step, button, argument, form):
         # Only a crafted request names a list (or a row) the step does not have.
@@ -204,7 +209,7 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
             rows.append_entry()
             flash("已儲存，並新增一列。", "success")
         set_choices(fresh, proposal)
-        return _render(step, proposal, fresh)
+        return _render(step, proposal, fresh, warnings=True)
     flash(f"已儲存「{step.label}」。", "success")
     if button == "next":
         following = _next_step(step)
@@ -212,6 +217,43 @@ def section(proposal_id: int, step_id: str) -> str | Response | tuple[str, int]:
             return redirect(url_for(".check", proposal_id=proposal.id))
         return redirect(url_for(".section", proposal_id=proposal.id, step_id=following.identifier))
     return redirect(url_for(".section", proposal_id=proposal.id, step_id=step.identifier))
+
+
+def _save_in_background(step: wizard.Step, proposal: Proposal, form: SectionForm) -> Response | tuple[Response, int]:
+    """The 儲存 button's save under the same rules (CSRF, format, the section's version),
+    answered in JSON and leaving no flash message. It never overwrites: a conflict
+    stops it, whatever `overwrite` the form carries, since only a person who saw the
+    other save may replace it."""
+    if not form.validate():
+        return autosave.token() if form.csrf_token.errors else autosave.invalid()
+    opened_at = _plain_number(form.version.data or "0")
+    if opened_at is None:
+        return autosave.invalid()
+    if step.identifier == "resources" and _refuse_ended_programmes(form):
+        return autosave.invalid()
+    value = step.from_form(form)
+    if step.identifier == "resources" and _refuse_funding_lines(form, proposal):
+        return autosave.invalid()
+    dbs = db.session()
+    try:
+        operations.save_section(
+            dbs,
+            proposal,
+            current_user,
+            step.identifier,
+            wizard.stored_value(step, value),
+            opened_at=opened_at,
+            basics=value if step.identifier == "basics" else None,
+            also=wizard.also_stored(step, value),
+        )
+    except operations.EditConflict:
+        dbs.rollback()
+        return autosave.conflict()
+    except DomainError as error:
+        dbs.rollback()
+        return autosave.refused(str(error))
+    dbs.commit()
+    return autosave.saved(wizard.section_version(proposal, step.identifier), wizard.saved_at(proposal, step.identifier))
 
 
 def _refuse_funding_lines(form: SectionForm, proposal: Proposal) -> bool:
@@ -278,7 +320,34 @@ def _next_step(step: wizard.Step) -> wizard.Step | None:
     return wizard.STEPS[position + 1] if position + 1 < len(wizard.STEPS) else None
 
 
-def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: bool = False) -> str:
+def _row_warnings(step: wizard.Step, proposal: Proposal, form: SectionForm) -> list[brief.Problem]:
+    """What the check page will say about rows of this section as stored, each put
+    beside its input (`field.warnings`, shown by `render_field`). The form must show
+    the stored rows: their ids (items-0-end) are the check's field names."""
+    problems = brief.row_problems(step.identifier, operations.facts_of(proposal), proposal.content)
+    by_field: dict[str, list[str]] = {}
+    for problem in problems:
+        by_field.setdefault(problem.field, []).append(problem.message)
+    _attach_warnings(form, by_field)
+    return problems
+
+
+def _attach_warnings(fields: Any, by_field: dict[str, list[str]]) -> None:
+    for field in fields:
+        if field.id in by_field:
+            field.warnings = by_field[field.id]
+        if field.type == "FieldList":
+            _attach_warnings(field, by_field)
+        elif field.type == "FormField":
+            _attach_warnings(field.form, by_field)
+
+
+def _render(
+    step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: bool = False, warnings: bool = False
+) -> str:
+    """The section's page. `warnings`: the form shows the stored section, so the check's
+    remarks on its rows go beside them."""
+    row_warnings = _row_warnings(step, proposal, form) if warnings else []
     totals, table = None, None
     if step.identifier == "resources":
         lines = [
@@ -309,6 +378,7 @@ def _render(step: wizard.Step, proposal: Proposal, form: SectionForm, conflict: 
         standard_kpis=brief.STANDARD_KPIS,
         strategies=dict(wizard_strategies()),
         saved_totals=brief.resource_totals(proposal.content.get("resources", {}).get("lines", [])),
+        row_warnings=row_warnings,
     )
 
 

@@ -35,8 +35,9 @@ def draft(portal: Portal, title: str) -> int:
 
 
 def portal_pages(portal: Portal) -> list[PortalPage]:
-    """Two fresh drafts (one complete, one empty) and the demo's proposals give every
-    page type its realistic content."""
+    """Three fresh drafts (one complete, one empty, one whose saved business ends before
+    it starts, so its page shows warnings) and the demo's proposals give every page type
+    its realistic content."""
     with portal.app.app_context():
         session = db.session()
 
@@ -48,7 +49,13 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         author = session.scalar(select(User).where(User.email == TOWNSHIP))
         assert author is not None
         drafts = []
-        for title, content in (("無障礙檢查用草稿", complete_document()), ("無障礙檢查用空白草稿", None)):
+        warned = complete_document()
+        warned["businesses"]["items"][0]["end"] = "2026-01"
+        for title, content in (
+            ("無障礙檢查用草稿", complete_document()),
+            ("無障礙檢查用空白草稿", None),
+            ("無障礙檢查用提醒草稿", warned),
+        ):
             draft = operations.create_proposal(
                 session, author, cycle="2026", proposal_type=ProposalType.TOWNSHIP, lead_township_code=PULI, title=title
             )
@@ -69,7 +76,7 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         operations.apply_transition(session, cross, Action.SUBMIT, author)
         session.commit()
         cross_id = cross.id
-        complete, empty = (d.id for d in drafts)
+        complete, empty, with_warnings = (d.id for d in drafts)
         in_review = one(
             select(Proposal.id).where(Proposal.status == State.IN_REVIEW, Proposal.lead_township_code == PULI)
         )
@@ -87,6 +94,7 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         ("new-proposal", TOWNSHIP, "/proposals/new"),
         ("task-list", TOWNSHIP, f"/proposals/{complete}/edit"),
         *((f"wizard-{s.identifier}", TOWNSHIP, f"/proposals/{complete}/edit/{s.identifier}") for s in wizard.STEPS),
+        ("wizard-warnings", TOWNSHIP, f"/proposals/{with_warnings}/edit/businesses"),
         ("check-passed", TOWNSHIP, f"/proposals/{complete}/check"),
         ("check-problems", TOWNSHIP, f"/proposals/{empty}/check"),
         ("brief", TOWNSHIP, f"/proposals/{complete}/brief"),

@@ -18,6 +18,7 @@ SAMPLE = (
     "wizard-basics",
     "wizard-businesses",
     "wizard-resources",
+    "wizard-warnings",
     "check-problems",
     "brief",
     "detail-admin",

@@ -145,7 +145,8 @@
 
   // A form marked data-autosave (the proposal's sections) warns before its page is left
   // with edits not yet saved: following a link or closing the tab would lose them.
-  // Submitting the form (any of its buttons) is saving, so it never warns.
+  // Submitting the form (any of its buttons) is saving, so it never warns; nor does a
+  // background save that stored every edit (autosave.js says so with "autosave:stored").
   function setupUnsavedWarning(form) {
     var dirty = false;
     form.addEventListener("input", function () {
@@ -155,6 +156,9 @@
       dirty = true;
     });
     form.addEventListener("submit", function () {
+      dirty = false;
+    });
+    form.addEventListener("autosave:stored", function () {
       dirty = false;
     });
     window.addEventListener("beforeunload", function (event) {
