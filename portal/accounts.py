@@ -107,12 +107,16 @@ def checked_fields(
     if not name.strip():
         raise AccountError("請填寫姓名", "name")
     if role == Role.TOWNSHIP:
-        if not township_code or session.get(Township, township_code) is None:
-            raise AccountError(f"找不到鄉鎮市區代碼「{township_code or ''}」", "township")
+        if not township_code:
+            raise AccountError("鄉鎮市區公所承辦人的帳號必須選擇所屬鄉鎮市區", "township")
+        if session.get(Township, township_code) is None:
+            raise AccountError(f"找不到鄉鎮市區代碼「{township_code}」", "township")
         county_code = None
     elif role == Role.COUNTY:
-        if not county_code or session.get(County, county_code) is None:
-            raise AccountError(f"找不到縣市代碼「{county_code or ''}」", "county")
+        if not county_code:
+            raise AccountError("縣市政府窗口的帳號必須選擇所屬縣市", "county")
+        if session.get(County, county_code) is None:
+            raise AccountError(f"找不到縣市代碼「{county_code}」", "county")
         township_code = None
     else:
         township_code = county_code = None

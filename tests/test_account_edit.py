@@ -149,7 +149,7 @@ def test_edit_refused_by_the_creation_rules_shows_the_error_next_to_the_field_an
     session.expire_all()
     stored = session.get(User, reviewer.id)
     assert stored is not None
-    assert field_errors(tab.page) == {"township": ["找不到鄉鎮市區代碼「」"]}
+    assert field_errors(tab.page) == {"township": ["鄉鎮市區公所承辦人的帳號必須選擇所屬鄉鎮市區"]}
     assert tab.fields["name"] == "改名"  # what was typed is kept
     assert (stored.name, stored.role) == (reviewer.name, "reviewer")
     assert session.scalar(select(func.count(AuditEvent.id))) == events
