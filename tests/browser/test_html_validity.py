@@ -25,6 +25,7 @@ SAMPLE = (
     "review-decide",
     "review-ranking",
     "admin-users",
+    "admin-user-edit",
     "notifications",
 )
 
