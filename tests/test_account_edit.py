@@ -229,3 +229,25 @@ def test_edit_by_an_admin_demoted_meanwhile_is_refused(app: Flask, make: Factory
     session.expire_all()
     assert str(refused.value) == "您的帳號在這段期間已被其他管理者變更，已不是啟用中的國發會管理者，這次沒有變更。"
     assert [session.get(User, u.id).role for u in (first, second)] == ["admin", "reviewer"]  # type: ignore[union-attr]
+
+
+def test_reviewer_with_cases_in_review_turned_into_a_county_account_is_warned_first(
+    make: Factory, auth: Auth, session: Session
+) -> None:
+    admin = make.user(Role.ADMIN)
+    reviewer = make.user(Role.REVIEWER)
+    review.assign(session, forwarded_case(session, make), admin, [reviewer.id])
+    session.commit()
+    auth.login(admin.email)
+    tab = Tab(auth.client, f"/admin/users/{reviewer.id}")
+    tab.type({"role": "county", "county": TAITUNG})
+
+    tab.press()
+    notes = re.findall(r'<p class="note">(.*?)</p>', tab.page)
+    tab.press()
+
+    session.expire_all()
+    stored = session.get(User, reviewer.id)
+    assert stored is not None
+    assert notes == ["這位委員目前有 1 件審查中的分派；改為其他角色後，將無法再評分這些提案。"]
+    assert (stored.role, stored.county_code) == ("county", TAITUNG)

@@ -122,13 +122,22 @@ def _confirmation(
     heading: str,
     rows: list[accounts.Change],
     user: User | None = None,
+    warnings: list[str] | None = None,
 ) -> str:
     """The page between a valid form and the change: what will change, and the conflicts
     of interest the affiliation implies, each ticked until the admin unticks it."""
     form.conflicts.choices = choices((p.code, p.label) for p in places)
     if form.confirmed.data != "1":
         form.conflicts.data = [p.code for p in places]
-    return render_template("admin/user_confirm.html", form=form, places=places, heading=heading, rows=rows, user=user)
+    return render_template(
+        "admin/user_confirm.html",
+        form=form,
+        places=places,
+        heading=heading,
+        rows=rows,
+        user=user,
+        warnings=warnings or [],
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -186,6 +195,23 @@ def _edit_page(form: UserEditForm, user: User, status: int = 200) -> tuple[str, 
     return render_template("admin/user_edit.html", form=form, user=user, conflicts=conflicts), status
 
 
+def _confirm_edit(
+    form: UserEditForm, user: User, fields: accounts.AccountFields, places: list[Place]
+) -> str | Response:
+    """The first press of 檢查變更: the changes to confirm, or nothing to do."""
+    dbs = db.session()
+    if form.shown.data != accounts.shown_version(user):
+        raise accounts.StaleAccount(user.email)
+    rows = accounts.changes(dbs, user, fields)
+    if not rows and not places:
+        flash(f"帳號 {user.email} 沒有任何變更。", "info")
+        return redirect(url_for(".users"))
+    warnings = []
+    if user.role == Role.REVIEWER and fields.role != Role.REVIEWER and (cases := review.open_load(dbs).get(user.id)):
+        warnings.append(f"這位委員目前有 {cases} 件審查中的分派；改為其他角色後，將無法再評分這些提案。")
+    return _confirmation(form, places, heading="確認修改帳號", rows=rows, user=user, warnings=warnings)
+
+
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int) -> str | Response | tuple[str, int]:
     """Edit an account's name, role, scope and affiliation: the form, then a page that
@@ -209,13 +235,7 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
         accounts.check_edit(user, fields, actor)
         places = review.affiliation_places(dbs, fields.affiliation, user) if fields.role == Role.REVIEWER else []
         if form.confirmed.data != "1":
-            if form.shown.data != accounts.shown_version(user):
-                raise accounts.StaleAccount(user.email)
-            rows = accounts.changes(dbs, user, fields)
-            if not rows and not places:
-                flash(f"帳號 {user.email} 沒有任何變更。", "info")
-                return redirect(url_for(".users"))
-            return _confirmation(form, places, heading="確認修改帳號", rows=rows, user=user)
+            return _confirm_edit(form, user, fields, places)
         done = accounts.edit_user(dbs, user, fields, shown=form.shown.data, actor=actor)
         recorded = review.record_affiliation(dbs, user, form.conflicts.data or [], actor) if places else []
     except accounts.StaleAccount as error:
