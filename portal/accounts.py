@@ -1,13 +1,14 @@
-"""Accounts: creating users, one-time password links, password checks, login
-throttling and server-side sessions. All state lives in the database so that it holds
+"""Accounts: creating and editing users, one-time password links, password checks,
+login throttling and server-side sessions. All state lives in the database so that it holds
 across worker processes."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -17,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
+from portal import operations
 from portal.db.models import (
     County,
     LoginThrottle,
@@ -60,6 +62,73 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@dataclass(frozen=True)
+class AccountFields:
+    """What an admin sets on an account besides its e-mail, checked by `checked_fields`:
+    only the scope its role needs is filled in, the others are None."""
+
+    name: str
+    role: Role
+    township_code: str | None
+    county_code: str | None
+    ministry: str | None
+    affiliation: str
+
+    @classmethod
+    def of(cls, user: User) -> AccountFields:
+        return cls(
+            user.name, user.role_enum, user.township_code, user.county_code, user.ministry, user.affiliation or ""
+        )
+
+
+def checked_email(session: Session, email: str) -> str:
+    """A new account's address, normalised; refused when malformed or already taken."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise AccountError(f"電子郵件格式不正確：「{email}」", "email")
+    if session.scalar(select(User).where(User.email == email)) is not None:
+        raise AccountError(f"已有帳號使用電子郵件 {email}", "email")
+    return email
+
+
+def checked_fields(
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    township_code: str | None = None,
+    county_code: str | None = None,
+    affiliation: str = "",
+    ministry: str | None = None,
+) -> AccountFields:
+    """The rules of an account, the same when it is created and when it is edited: a
+    name; a township account has a township, a county account a county, a ministry
+    account a ministry of the programme list. A scope the role does not use is dropped."""
+    if not name.strip():
+        raise AccountError("請填寫姓名", "name")
+    if role == Role.TOWNSHIP:
+        if not township_code:
+            raise AccountError("鄉鎮市區公所承辦人的帳號必須選擇所屬鄉鎮市區", "township")
+        if session.get(Township, township_code) is None:
+            raise AccountError(f"找不到鄉鎮市區代碼「{township_code}」", "township")
+        county_code = None
+    elif role == Role.COUNTY:
+        if not county_code:
+            raise AccountError("縣市政府窗口的帳號必須選擇所屬縣市", "county")
+        if session.get(County, county_code) is None:
+            raise AccountError(f"找不到縣市代碼「{county_code}」", "county")
+        township_code = None
+    else:
+        township_code = county_code = None
+    if role == Role.MINISTRY:
+        ministry = (ministry or "").strip()
+        if ministry not in ministries(session):
+            raise AccountError(f"請從部會計畫清單中的部會選擇（找不到「{ministry}」）", "ministry")
+    else:
+        ministry = None
+    return AccountFields(name.strip(), role, township_code, county_code, ministry, affiliation.strip())
+
+
 def create_user(
     session: Session,
     *,
@@ -73,41 +142,26 @@ def create_user(
 ) -> User:
     """Add an account without a password; `issue_password_link` lets its owner set one.
     A ministry account names its ministry as the programme list spells it."""
-    email = normalise_email(email)
-    if not EMAIL_RE.match(email):
-        raise AccountError(f"電子郵件格式不正確：「{email}」", "email")
-    if session.scalar(select(User).where(User.email == email)) is not None:
-        raise AccountError(f"已有帳號使用電子郵件 {email}", "email")
-    if not name.strip():
-        raise AccountError("請填寫姓名", "name")
-    if role == Role.TOWNSHIP:
-        if not township_code or session.get(Township, township_code) is None:
-            raise AccountError(f"找不到鄉鎮市區代碼「{township_code or ''}」", "township")
-        county_code = None
-    elif role == Role.COUNTY:
-        if not county_code or session.get(County, county_code) is None:
-            raise AccountError(f"找不到縣市代碼「{county_code or ''}」", "county")
-        township_code = None
-    else:
-        township_code = county_code = None
-    if role == Role.MINISTRY:
-        ministry = (ministry or "").strip()
-        if ministry not in ministries(session):
-            raise AccountError(f"請從部會計畫清單中的部會選擇（找不到「{ministry}」）", "ministry")
-    else:
-        ministry = None
-    user = User(
-        email=email,
-        name=name.strip(),
-        role=role.value,
+    email = checked_email(session, email)
+    fields = checked_fields(
+        session,
+        name=name,
+        role=role,
         township_code=township_code,
         county_code=county_code,
-        affiliation=affiliation.strip(),
+        affiliation=affiliation,
         ministry=ministry,
     )
+    user = User(email=email)
+    _apply(user, fields)
     session.add(user)
     session.flush()
     return user
+
+
+def _apply(user: User, fields: AccountFields) -> None:
+    user.name, user.role, user.affiliation = fields.name, fields.role.value, fields.affiliation
+    user.township_code, user.county_code, user.ministry = fields.township_code, fields.county_code, fields.ministry
 
 
 def ministries(session: Session) -> list[str]:
@@ -352,6 +406,134 @@ def disable_user(session: Session, user: User) -> None:
     user.active = False
     revoke_sessions(session, user)
     session.flush()
+
+
+# --- editing accounts -------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "name": "姓名",
+    "role": "角色",
+    "township_code": "所屬鄉鎮市區",
+    "county_code": "所屬縣市",
+    "ministry": "所屬部會",
+    "affiliation": "服務單位",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of an account as it was and as it becomes, in words."""
+
+    label: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{self.label}：{self.old} → {self.new}"
+
+
+def shown_version(user: User) -> str:
+    """A fingerprint of what the edit page showed of the account. An edit made from a page
+    whose fingerprint no longer matches the account is refused: accounts have no
+    `lock_version` column, so the values themselves are compared after a re-read."""
+    values = json.dumps([*astuple(AccountFields.of(user))], ensure_ascii=False)
+    return hashlib.sha256(values.encode()).hexdigest()[:24]
+
+
+def _words(session: Session, key: str, value: object) -> str:
+    if value is None or value == "":
+        return "（無）"
+    if key == "role":
+        return Role(str(value)).label
+    if key == "township_code":
+        township = session.get(Township, value)
+        return township.full_name if township else str(value)
+    if key == "county_code":
+        county = session.get(County, value)
+        return county.name_zh if county else str(value)
+    return str(value)
+
+
+def changes(session: Session, user: User, fields: AccountFields) -> list[Change]:
+    """What an edit to `fields` would change on `user`, field by field."""
+    before = AccountFields.of(user)
+    return [
+        Change(label, _words(session, key, getattr(before, key)), _words(session, key, getattr(fields, key)))
+        for key, label in FIELD_LABELS.items()
+        if getattr(before, key) != getattr(fields, key)
+    ]
+
+
+def described(session: Session, fields: AccountFields) -> list[Change]:
+    """A new account's fields in words, as rows with nothing before them."""
+    return [
+        Change(label, "", _words(session, key, getattr(fields, key)))
+        for key, label in FIELD_LABELS.items()
+        if getattr(fields, key) not in (None, "")
+    ]
+
+
+def check_edit(user: User, fields: AccountFields, actor: User) -> None:
+    """An admin keeps their own role: demoting oneself could leave the NDC without an admin
+    (as disabling oneself is refused on the accounts page)."""
+    if user.id == actor.id and fields.role != user.role_enum:
+        raise AccountError("不能變更自己的角色；如有需要，請另一位管理者處理，以免國發會沒有管理者。", "role")
+
+
+def lock_accounts(session: Session, user: User) -> None:
+    """Take the write lock on `user` and on every admin account until the transaction
+    ends, then re-read `user`. Two admins changing accounts at once are then applied one
+    after the other, and `keep_an_admin` sees the roles the other one committed.
+    (SQLite: a write as the first statement takes the database's one write lock.)"""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(User).where(User.id == user.id).values(name=User.name).execution_options(synchronize_session=False)
+        )
+    else:
+        session.flush()
+        session.execute(
+            select(User.id)
+            .where(or_(User.role == Role.ADMIN.value, User.id == user.id))
+            .order_by(User.id)
+            .with_for_update()
+        )
+    session.refresh(user)
+
+
+def keep_an_admin(session: Session, actor: User) -> None:
+    """Refuse a change after which the acting admin is no longer an active admin: another
+    admin demoted or disabled them meanwhile. Since an admin can neither demote nor
+    disable themself, the NDC then always keeps at least one active admin."""
+    session.flush()
+    session.refresh(actor)
+    if actor.role != Role.ADMIN.value or not actor.active:
+        raise AccountError("您的帳號在這段期間已被其他管理者變更，已不是啟用中的國發會管理者，這次沒有變更。")
+
+
+def edit_user(session: Session, user: User, fields: AccountFields, *, shown: str, actor: User) -> list[Change]:
+    """Store an admin's edit of `user` (from `checked_fields`) and audit it with the old
+    and new values. Refused, changing nothing, when the account changed after the page
+    showed it (`shown` is its `shown_version` then) or when the rules above say no."""
+    lock_accounts(session, user)
+    if shown_version(user) != shown:
+        raise StaleAccount(user.email)
+    check_edit(user, fields, actor)
+    found = changes(session, user, fields)
+    if found:
+        _apply(user, fields)
+        keep_an_admin(session, actor)
+        operations.audit(session, actor, "user_edit", reason=f"{user.email}：" + "；".join(map(str, found)))
+    return found
+
+
+class StaleAccount(AccountError):
+    """The account changed after the edit page was opened; nothing was written."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(
+            f"帳號 {email} 在您開啟頁面後已被其他管理者修改，這次沒有儲存。"
+            "下方仍是您輸入的內容，「目前資料」已更新為最新；請比對後再按一次「檢查變更」。"
+        )
 
 
 # --- forgotten passwords ----------------------------------------------------------------

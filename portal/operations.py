@@ -60,6 +60,7 @@ OTHER_ACTIONS = {
     "user_add": "新增帳號",
     "user_disable": "停用帳號",
     "user_enable": "啟用帳號",
+    "user_edit": "修改帳號",
     "password_link": "發出設定密碼連結",
     "password_reset": "忘記密碼，寄出設定密碼連結",
     "programme_add": "新增部會計畫",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,12 +16,13 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal import notifications, operations
 from portal.config import PROJECT_ROOT
 from portal.db.models import (
     Conflict,
+    County,
     Decision,
     MatchedResource,
     Meeting,
@@ -29,9 +31,11 @@ from portal.db.models import (
     Review,
     ReviewAssignment,
     Revision,
+    Township,
     User,
 )
 from portal.domain import permissions as perm
+from portal.domain.affiliation import Place, places_named
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.meetings import too_early
 from portal.domain.roles import Role
@@ -80,6 +84,49 @@ def add_conflict(session: Session, reviewer: User, scope: str, code: str, reason
     session.flush()
     operations.audit(session, actor, "conflict_add", reason=f"{reviewer.email}：{scope} {code} {reason}".strip())
     return conflict
+
+
+def affiliation_places(session: Session, affiliation: str, reviewer: User | None = None) -> list[Place]:
+    """The counties and townships a reviewer's 服務單位 names (see `portal.domain.affiliation`),
+    without those already recorded as conflicts of `reviewer`."""
+    counties = [(code, name) for code, name in session.execute(select(County.code, County.name_zh))]
+    townships = [
+        (code, county, name)
+        for code, county, name in session.execute(
+            select(Township.code, County.name_zh, Township.name_zh).join(County, Township.county_code == County.code)
+        )
+    ]
+    named = places_named(affiliation, counties, townships)
+    if reviewer is None or reviewer.id is None or not named:
+        return named
+    rows = session.execute(select(Conflict.scope, Conflict.code).where(Conflict.reviewer_id == reviewer.id))
+    recorded = {(scope, code) for scope, code in rows}
+    return [p for p in named if (p.scope, p.code) not in recorded]
+
+
+def record_affiliation(session: Session, reviewer: User, codes: Collection[str], actor: User) -> list[Conflict]:
+    """Record, as conflicts of interest, the places of `codes` that the reviewer's current
+    affiliation names (the admin ticked them on the confirmation page); each is audited."""
+    named = {p.code: p for p in affiliation_places(session, reviewer.affiliation)}
+    unknown = [code for code in codes if code not in named]
+    if unknown:
+        raise DomainError("勾選的利益迴避地點與服務單位不符，這次沒有變更。請重新整理頁面後再試一次。")
+    reason = f"服務單位：{reviewer.affiliation}"
+    return [add_conflict(session, reviewer, named[code].scope, code, reason, actor) for code in sorted(set(codes))]
+
+
+def recorded_conflicts(session: Session, reviewer: User) -> list[str]:
+    """A reviewer's recorded conflicts in words: counties and townships, then declared cases."""
+    rows = list(session.scalars(select(Conflict).where(Conflict.reviewer_id == reviewer.id).order_by(Conflict.code)))
+    codes = [c.code for c in rows if c.scope != "proposal"]
+    counties = session.execute(select(County.code, County.name_zh).where(County.code.in_(codes)))
+    names = {code: name for code, name in counties}
+    names |= {
+        t.code: t.full_name
+        for t in session.scalars(select(Township).options(joinedload(Township.county)).where(Township.code.in_(codes)))
+    }
+    places = [names.get(c.code, c.code) for c in rows if c.scope != "proposal"]
+    return places + [f"提案 #{c.code}" for c in rows if c.scope == "proposal"]
 
 
 def declare_conflict(session: Session, proposal: Proposal, reviewer: User, reason: str) -> None:

@@ -279,11 +279,11 @@ def test_set_password_after_refused_password_can_retry(app: Flask, client: Flask
         ),
         (
             ["--email", NEW_EMAIL, "--name", "林美玲", "--role", "township"],
-            "錯誤：找不到鄉鎮市區代碼「」\n",
+            "錯誤：鄉鎮市區公所承辦人的帳號必須選擇所屬鄉鎮市區\n",
         ),
         (
             ["--email", NEW_EMAIL, "--name", "陳縣府", "--role", "county"],
-            "錯誤：找不到縣市代碼「」\n",
+            "錯誤：縣市政府窗口的帳號必須選擇所屬縣市\n",
         ),
         (
             ["--email", NEW_EMAIL, "--name", "陳縣府", "--role", "county", "--county", "99999"],

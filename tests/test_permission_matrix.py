@@ -239,6 +239,8 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("admin.users", "/admin/users", "GET"): ("/admin/users", ADMIN_ONLY),
     ("admin.users", "/admin/users", "POST"): ("/admin/users", ADMIN_ONLY),
     ("admin.user_active", "/admin/users/<int:user_id>/active", "POST"): ("/admin/users/{user}/active", ADMIN_ONLY),
+    ("admin.user_edit", "/admin/users/<int:user_id>", "GET"): ("/admin/users/{user}", ADMIN_ONLY),
+    ("admin.user_edit", "/admin/users/<int:user_id>", "POST"): ("/admin/users/{user}", ADMIN_ONLY),
     ("admin.showcase", "/admin/showcase", "GET"): ("/admin/showcase", ADMIN_ONLY),
     ("admin.showcase_rebuild", "/admin/showcase/rebuild", "POST"): ("/admin/showcase/rebuild", ADMIN_ONLY),
     ("admin.showcase_preview", "/admin/showcase/preview/", "GET"): ("/admin/showcase/preview/", ADMIN_ONLY),

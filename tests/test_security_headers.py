@@ -197,6 +197,10 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
             ("/admin/showcase/preview/no-such-page/", "admin", 404),
         ],
         "admin.users": [("/admin/users", "admin", 200)],
+        "admin.user_edit": [
+            (f"/admin/users/{w.round.township.id}", "admin", 200),
+            ("/admin/users/999999", "admin", 404),
+        ],
         "results.index": [("/admin/results", "admin", 200), ("/admin/results", "township", 403)],
         "results.export_csv": [("/admin/results/2026.csv", "admin", 200)],
         "results.export_json": [("/admin/results/2026.json", "admin", 200), ("/admin/results/1800.json", "admin", 404)],

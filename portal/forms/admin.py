@@ -11,9 +11,11 @@ from wtforms import (
     Field,
     HiddenField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     ValidationError,
+    widgets,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -31,11 +33,41 @@ class UserForm(PortalForm):
     township = SelectField("所屬鄉鎮市區", validate_choice=False, description="角色為鄉鎮市區公所承辦人時必填")
     county = SelectField("所屬縣市", validate_choice=False, description="角色為縣市政府窗口時必填")
     affiliation = StringField(
-        "服務單位", validators=[Length(max=120), single_line], description="例如輔導團委員的學校或機構"
+        "服務單位",
+        validators=[Length(max=120), single_line],
+        description="例如輔導團委員的學校或機構；名稱含縣市或鄉鎮市區（如「南投縣政府」）時，會建議登記利益迴避",
     )
     ministry = SelectField(
         "所屬部會", validate_choice=False, description="角色為部會承辦人時必填；帳號只能提出該部會的計畫"
     )
+    # The confirmation page: the places a reviewer's affiliation names, ticked by default
+    # (their choices are set by the view), and "1" once that page has been shown.
+    conflicts = SelectMultipleField(
+        "登記利益迴避",
+        validate_choice=False,
+        option_widget=widgets.CheckboxInput(),
+        widget=widgets.ListWidget(prefix_label=False),
+        description="依服務單位比對到的縣市或鄉鎮市區。勾選者登記為這位委員的利益迴避："
+        "那裡的提案不會分派給他，他也不能開啟。",
+    )
+    confirmed = HiddenField()
+
+    # The inputs the confirmation page carries, in order.
+    CARRIED = ("email", "name", "role", "township", "county", "ministry", "affiliation")
+
+    def carried(self) -> list[tuple[str, str]]:
+        """(name, value) of every input the confirmation page sends again, unchanged."""
+        return [(name, field.data or "") for name in self.CARRIED if (field := getattr(self, name, None)) is not None]
+
+
+class UserEditForm(UserForm):
+    """Editing an account: everything but its e-mail, which is its login."""
+
+    email = None
+    # The account's `shown_version` when the page was opened; an older one is refused.
+    shown = HiddenField()
+
+    CARRIED = ("name", "role", "township", "county", "ministry", "affiliation", "shown")
 
 
 class ProgrammeForm(PortalForm):

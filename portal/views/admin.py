@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -11,15 +12,16 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
-from portal import accounts, db, operations
+from portal import accounts, db, operations, review
 from portal import audit as audit_log
 from portal.auth import external_url, login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
+from portal.domain.affiliation import Place
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.states import State
 from portal.forms import PortalForm, choices
-from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserForm
+from portal.forms.admin import AuditFilterForm, ProgrammeForm, UserEditForm, UserForm
 from portal.rebuild import rebuild, showcase_config
 from portal.reference import store as reference_store
 from portal.showcase import create_showcase_app
@@ -89,8 +91,8 @@ def audit() -> str:
     )
 
 
-def _user_form() -> UserForm:
-    form = UserForm()
+def _user_form(form_class: type[UserForm] = UserForm) -> Any:
+    form = form_class()
     dbs = db.session()
     townships = dbs.scalars(select(Township).join(County).order_by(County.position, Township.code))
     form.township.choices = choices([("", "（不適用）"), *((t.code, t.full_name) for t in townships)])
@@ -100,37 +102,164 @@ def _user_form() -> UserForm:
     return form
 
 
+def _fields(form: UserForm) -> accounts.AccountFields:
+    """The form's account fields under the rules of `accounts.checked_fields`."""
+    return accounts.checked_fields(
+        db.session(),
+        name=form.name.data,
+        role=Role(form.role.data),
+        township_code=form.township.data or None,
+        county_code=form.county.data or None,
+        affiliation=form.affiliation.data or "",
+        ministry=form.ministry.data or None,
+    )
+
+
+def _confirmation(
+    form: UserForm,
+    places: list[Place],
+    *,
+    heading: str,
+    rows: list[accounts.Change],
+    user: User | None = None,
+    warnings: list[str] | None = None,
+) -> str:
+    """The page between a valid form and the change: what will change, and the conflicts
+    of interest the affiliation implies, each ticked until the admin unticks it."""
+    form.conflicts.choices = choices((p.code, p.label) for p in places)
+    if form.confirmed.data != "1":
+        form.conflicts.data = [p.code for p in places]
+    return render_template(
+        "admin/user_confirm.html",
+        form=form,
+        places=places,
+        heading=heading,
+        rows=rows,
+        user=user,
+        warnings=warnings or [],
+    )
+
+
 @bp.route("/users", methods=["GET", "POST"])
 def users() -> str:
-    """Accounts by role; adding one shows its one-time set-password link once."""
+    """Accounts by role; adding one shows its one-time set-password link once. A reviewer
+    whose affiliation names a county or township is confirmed first, with the matching
+    conflicts of interest offered."""
     form = _user_form()
     link = None
     dbs = db.session()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and "back" not in request.form:
         try:
-            user = accounts.create_user(
-                dbs,
-                email=form.email.data,
-                name=form.name.data,
-                role=Role(form.role.data),
-                township_code=form.township.data or None,
-                county_code=form.county.data or None,
-                affiliation=form.affiliation.data or "",
-                ministry=form.ministry.data or None,
-            )
+            email = accounts.checked_email(dbs, form.email.data)
+            fields = _fields(form)
+            places = review.affiliation_places(dbs, fields.affiliation) if fields.role == Role.REVIEWER else []
+            if places and form.confirmed.data != "1":
+                rows = [accounts.Change("電子郵件", "", email), *accounts.described(dbs, fields)]
+                return _confirmation(form, places, heading="確認新增帳號", rows=rows)
+            user = accounts.create_user(dbs, email=email, **_as_arguments(fields))
             token = accounts.issue_password_link(dbs, user)
             operations.audit(dbs, current_user, "user_add", reason=f"{user.email}（{user.role_enum.label}）")
+            if places:
+                review.record_affiliation(dbs, user, form.conflicts.data or [], current_user)
         except accounts.AccountError as error:
             dbs.rollback()
             getattr(form, error.field or "email").errors.append(str(error))
+        except DomainError as error:
+            dbs.rollback()
+            flash(str(error), "error")
         else:
             dbs.commit()
             link = external_url("auth.set_password", token=token)
             flash(f"已新增帳號 {user.email}。請將下方的設定密碼連結交給本人。", "success")
             form = _user_form()
             form.process(formdata=None)
+    form.confirmed.data = ""
     everyone = dbs.scalars(select(User).order_by(User.role, User.email))
     return render_template("admin/users.html", form=form, users=list(everyone), link=link)
+
+
+def _as_arguments(fields: accounts.AccountFields) -> dict[str, Any]:
+    return {
+        "name": fields.name,
+        "role": fields.role,
+        "township_code": fields.township_code,
+        "county_code": fields.county_code,
+        "affiliation": fields.affiliation,
+        "ministry": fields.ministry,
+    }
+
+
+def _edit_page(form: UserEditForm, user: User, status: int = 200) -> tuple[str, int]:
+    form.confirmed.data = ""
+    conflicts = review.recorded_conflicts(db.session(), user)
+    return render_template("admin/user_edit.html", form=form, user=user, conflicts=conflicts), status
+
+
+def _confirm_edit(
+    form: UserEditForm, user: User, fields: accounts.AccountFields, places: list[Place]
+) -> str | Response:
+    """The first press of 檢查變更: the changes to confirm, or nothing to do."""
+    dbs = db.session()
+    if form.shown.data != accounts.shown_version(user):
+        raise accounts.StaleAccount(user.email)
+    rows = accounts.changes(dbs, user, fields)
+    if not rows and not places:
+        flash(f"帳號 {user.email} 沒有任何變更。", "info")
+        return redirect(url_for(".users"))
+    warnings = []
+    if user.role == Role.REVIEWER and fields.role != Role.REVIEWER and (cases := review.open_load(dbs).get(user.id)):
+        warnings.append(f"這位委員目前有 {cases} 件審查中的分派；改為其他角色後，將無法再評分這些提案。")
+    return _confirmation(form, places, heading="確認修改帳號", rows=rows, user=user, warnings=warnings)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int) -> str | Response | tuple[str, int]:
+    """Edit an account's name, role, scope and affiliation: the form, then a page that
+    shows the changes (and the conflicts of interest a reviewer's affiliation implies),
+    then the change, audited with the old and new values."""
+    dbs = db.session()
+    user = dbs.get(User, user_id)
+    if user is None:
+        abort(404)
+    form = _user_form(UserEditForm)
+    actor: User = current_user._get_current_object()
+    if request.method == "GET":
+        form.name.data, form.role.data, form.affiliation.data = user.name, user.role, user.affiliation
+        form.township.data, form.county.data = user.township_code or "", user.county_code or ""
+        form.ministry.data, form.shown.data = user.ministry or "", accounts.shown_version(user)
+        return _edit_page(form, user)
+    if not form.validate() or "back" in request.form:
+        return _edit_page(form, user)
+    try:
+        fields = _fields(form)
+        accounts.check_edit(user, fields, actor)
+        places = review.affiliation_places(dbs, fields.affiliation, user) if fields.role == Role.REVIEWER else []
+        if form.confirmed.data != "1":
+            return _confirm_edit(form, user, fields, places)
+        done = accounts.edit_user(dbs, user, fields, shown=form.shown.data, actor=actor)
+        recorded = review.record_affiliation(dbs, user, form.conflicts.data or [], actor) if places else []
+    except accounts.StaleAccount as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        form.shown.data = accounts.shown_version(user)
+        return _edit_page(form, user, 409)
+    except accounts.AccountError as error:
+        dbs.rollback()
+        if error.field:
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(str(error), "error")
+        return _edit_page(form, user)
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return _edit_page(form, user)
+    dbs.commit()
+    said = "；".join(str(c) for c in done) or "資料未變"
+    if recorded:
+        said += "；已登記利益迴避：" + "、".join(p.name for p in places if p.code in {c.code for c in recorded})
+    flash(f"已儲存帳號 {user.email}：{said}。", "success")
+    return redirect(url_for(".users"))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
@@ -151,13 +280,17 @@ def user_active(user_id: int) -> Response:
         flash("不能停用自己的帳號。", "error")
         return redirect(url_for(".users"))
     try:
+        # Two admins disabling each other at the same moment must not leave none.
+        accounts.lock_accounts(dbs, user)
         operations.set_account_active(dbs, user, enable)
+        if not enable:
+            accounts.disable_user(dbs, user)
+            accounts.keep_an_admin(dbs, current_user._get_current_object())
     except DomainError as error:
         dbs.rollback()
         flash(str(error), "error")
         return redirect(url_for(".users"))
     if not enable:
-        accounts.disable_user(dbs, user)
         operations.audit(dbs, current_user, "user_disable", reason=user.email)
         flash(f"已停用 {user.email}，該帳號的登入已全部失效。", "success")
     else:

@@ -87,6 +87,8 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         to_score = next(a.reviewer.email for a in panel if a.reviewer_id not in scored)
         has_scored = next(a.reviewer.email for a in panel if a.reviewer_id in scored)
         programme = one(select(Programme.id).order_by(Programme.id))
+        # 陳委員, whose page lists the conflict of interest recorded for 南投縣.
+        reviewer = one(select(User.id).where(User.email == "reviewer1@demo.example.org"))
 
     pages: list[PortalPage] = [
         ("login", None, "/auth/login"),
@@ -113,6 +115,7 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         ("review-decide", ADMIN, f"/review/decide/{in_review}"),
         ("review-ranking", ADMIN, "/review/ranking"),
         ("admin-users", ADMIN, "/admin/users"),
+        ("admin-user-edit", ADMIN, f"/admin/users/{reviewer}"),
         ("admin-reference", ADMIN, "/admin/reference"),
         ("admin-programme", ADMIN, f"/admin/programmes/{programme}"),
         ("admin-audit", ADMIN, "/admin/audit"),

@@ -26,6 +26,7 @@ SAMPLE = (
     "review-decide",
     "review-ranking",
     "admin-users",
+    "admin-user-edit",
     "notifications",
 )
 
