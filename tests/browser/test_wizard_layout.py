@@ -1,21 +1,64 @@
-"""The wizard's layouts in a real browser: stakeholder and budget rows compact enough to
-see several at once."""
+"""The wizard's layouts in a real browser: participating townships picked by typing on a
+phone, and stakeholder and budget rows compact enough to see several at once."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from portal import db, text
 from portal.db.models import Proposal
-from tests.browser.conftest import Portal, screenshot
+from tests.browser.conftest import Portal, open_context, screenshot
 from tests.browser.pages import draft
-from tests.browser.people import TOWNSHIP, login
+from tests.browser.people import TOWNSHIP, flash, login
 
 # Page heights at 1280 px with six stakeholders and seven budget lines before rows were
 # compact (measured on the layout of fieldsets with one field under another).
 TALL = {"stakeholders": 4057, "resources": 7495}
+
+
+def test_participating_townships_are_picked_by_typing_on_a_phone(browser: Browser, portal: Portal) -> None:
+    """Type a township's or a county's name, choose by tapping or with the keys, remove a
+    chip: exactly the townships left are saved, and shown again after reloading."""
+    number = draft(portal, "埔里合作鄉鎮挑選測試計畫")
+    context = open_context(browser, phone=True)
+    try:
+        page = context.new_page()
+        login(page, portal.url, TOWNSHIP)
+        page.goto(f"{portal.url}/proposals/{number}/edit/basics")
+        search = page.get_by_role("combobox", name="合作鄉鎮市區")
+        options = page.get_by_role("listbox", name="符合的鄉鎮市區").get_by_role("option")
+        chips = page.get_by_role("list", name="已選的合作鄉鎮市區").locator("> li > span")
+
+        search.fill("池上")
+        expect(options).to_have_text(["臺東縣池上鄉"])
+        options.first.tap()
+        search.fill("台東")  # 台 is written for 臺 too; 池上 is already chosen
+        expect(options).to_have_count(15)
+        search.press("ArrowDown")
+        search.press("ArrowDown")
+        search.press("Enter")
+        search.fill("國姓")
+        search.press("Enter")
+        expect(chips).to_have_text(["南投縣國姓鄉", "臺東縣成功鎮", "臺東縣池上鄉"])
+        screenshot(page, "phone-participating-picker")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+        page.get_by_role("button", name="移除 臺東縣池上鄉").tap()
+        expect(chips).to_have_text(["南投縣國姓鄉", "臺東縣成功鎮"])
+        page.get_by_role("button", name="儲存", exact=True).tap()
+        assert flash(page) == "已儲存「基本資料」。"
+        page.reload()
+
+        expect(chips).to_have_text(["南投縣國姓鄉", "臺東縣成功鎮"])
+    finally:
+        context.close()
+    with portal.app.app_context():
+        proposal = db.session().scalar(select(Proposal).where(Proposal.id == number))
+        assert proposal is not None
+        assert sorted(proposal.participating_codes) == ["10008100", "10014020"]
 
 
 def six_stakeholders_and_seven_lines() -> dict[str, Any]:
