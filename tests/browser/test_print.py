@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from portal import db, operations, text
 from portal.config import PROJECT_ROOT
-from portal.db.models import Township, User
+from portal.db.models import Proposal, Township, User
 from portal.domain.brief import BUDGETS, CONSENSUS_KINDS, ROW_LIMITS, STRATEGIES, SUPPORT_KINDS
 from portal.domain.proposal import ProposalType
 from tests.browser.conftest import SCREENSHOTS, Portal
@@ -166,3 +166,39 @@ def test_brief_filled_to_every_maximum_prints_on_one_a4_page(page: Page, portal:
     assert benefits in printed.replace("\n", "")
     # ...and the funding table to its grand total (the table's and the totals line's).
     assert (len(WIDEST_SOURCES), printed.count("800,000,000")) == (ROW_LIMITS["resources.lines"], 2)
+
+
+# The printable width of an A4 sheet with the brief's 7 mm margins, in CSS pixels.
+A4_PRINTABLE = {"width": 741, "height": 1070}
+# Where the brief's columns part: list items, DNA lines or business headings cut in two,
+# businesses whose heading is in one column and its text in the other, and lists whose
+# last item stands alone in the second column.
+COLUMN_BREAKS = """() => {
+  const grid = document.querySelector(".brief-grid");
+  const box = grid.getBoundingClientRect();
+  const column = (el) => (el.getClientRects()[0].left - box.left < box.width / 2 ? 1 : 2);
+  const name = (el) => el.textContent.trim().slice(0, 12);
+  const split = [...grid.querySelectorAll("li, dd, .meta-line")].filter((el) => el.getClientRects().length > 1);
+  const parted = [...grid.querySelectorAll(".business")].filter((b) => {
+    const text = b.querySelector(".meta-line").nextElementSibling;
+    return text && column(b.querySelector("h3")) !== column(text);
+  });
+  const lone = [...grid.querySelectorAll("ul, ol")].filter((list) => list.children.length > 1
+    && column(list.lastElementChild) !== column(list.lastElementChild.previousElementSibling));
+  return {split: split.map(name), parted: parted.map((b) => name(b.querySelector("h3"))),
+          lone: lone.map((list) => name(list.lastElementChild))};
+}"""
+
+
+def test_the_brief_columns_part_between_whole_items(page: Page, portal: Portal) -> None:
+    """The demo's 埔里 brief used to print its first business's heading at the foot of the
+    first column and the business's text at the top of the second."""
+    with portal.app.app_context():
+        title = "埔里山城共好：生態旅遊與農產加值區域計畫"
+        number = db.session().scalar(select(Proposal.id).where(Proposal.title == title))
+    login(page, portal.url, TOWNSHIP)
+    page.set_viewport_size(A4_PRINTABLE)
+    page.emulate_media(media="print")
+    page.goto(f"{portal.url}/proposals/{number}/brief")
+
+    assert page.evaluate(COLUMN_BREAKS) == {"split": [], "parted": [], "lone": []}
