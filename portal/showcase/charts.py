@@ -23,6 +23,10 @@ ROW = 28
 BAR = 17
 LABEL = 128  # room for eight Chinese characters at the chart's font size
 VALUE = 72
+# Stacked bars (label above its bar) for English, whose names run longer than eight
+# Chinese characters: a row holds a line of text and a bar, and a label the whole width.
+STACKED_ROW = 40
+STACKED_FIT = 44
 
 
 def _number(value: float) -> str:
@@ -65,13 +69,20 @@ def _title(ident: str, title: str, spoken: str, lang: str | None) -> str:
 
 
 def bar_chart(
-    ident: str, title: str, rows: Sequence[tuple[str, float]], unit: str = "", lang: str | None = None
+    ident: str,
+    title: str,
+    rows: Sequence[tuple[str, float]],
+    unit: str = "",
+    lang: str | None = None,
+    stacked: bool = False,
 ) -> Markup:
     """Horizontal bars, one per (label, value), longest bar the largest value; `lang`
-    is the labels' language when it is not the page's."""
+    is the labels' language when it is not the page's; `stacked` puts each label above
+    its bar instead of beside it."""
     largest = max((value for _, value in rows), default=0) or 1
-    height = ROW * len(rows) + 8
-    span = WIDTH - LABEL - VALUE
+    row, left = (STACKED_ROW, 0) if stacked else (ROW, LABEL)
+    height = row * len(rows) + 8
+    span = WIDTH - left - VALUE
     spoken = _("；").join(f"{label} {_number(value)}{unit}" for label, value in rows)
     parts = [
         f'<svg class="chart" id="{escape(ident)}" viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -79,12 +90,18 @@ def bar_chart(
         _title(ident, title, spoken, lang),
     ]
     for number, (label, value) in enumerate(rows):
-        y = 4 + number * ROW
+        y = 4 + number * row
         length = 0.0 if value <= 0 else max(2.0, span * value / largest)
+        if stacked:
+            parts.append(
+                f'<text class="chart-label" x="0" y="{y + 12}"{_lang(lang)}>{escape(_fit(label, STACKED_FIT))}</text>'
+            )
+            y += row - BAR - 6
+        else:
+            parts.append(_label(y, label, lang))
         parts.append(
-            _label(y, label, lang)
-            + f'<rect class="chart-bar" x="{LABEL}" y="{y}" width="{length:.1f}" height="{BAR}" rx="2"/>'
-            f'<text class="chart-value" x="{LABEL + length + 6:.1f}" y="{y + BAR - 4}">'
+            f'<rect class="chart-bar" x="{left}" y="{y}" width="{length:.1f}" height="{BAR}" rx="2"/>'
+            f'<text class="chart-value" x="{left + length + 6:.1f}" y="{y + BAR - 4}">'
             f"{escape(_number(value))}{escape(unit)}</text>"
         )
     parts.append("</svg>")

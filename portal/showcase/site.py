@@ -303,6 +303,7 @@ def _case_page(slug: str, lang: str) -> str:
         "funding",
         _("經費來源（千元）"),
         [(labels.label("source", src), float(amount)) for src, amount in c.resources.by_source.items()],
+        stacked=lang == "en",
     )
     return render_template(
         "showcase/case.html",
@@ -602,7 +603,8 @@ class Chart:
 
     @property
     def svg(self) -> Markup:
-        return charts.bar_chart(self.ident, self.heading, self.rows, self.unit, self.lang)
+        # English names run longer than the label column: each goes above its bar.
+        return charts.bar_chart(self.ident, self.heading, self.rows, self.unit, self.lang, language() == "en")
 
 
 @dataclass(frozen=True)
