@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -14,14 +15,18 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import g, render_template_string
 
+from portal import i18n
 from portal.config import PROJECT_ROOT
 from portal.domain import followup
 from portal.domain.brief import CONSENSUS_KINDS, KPI_KINDS, SOURCES, SUPPORT_KINDS
 from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
 from portal.reference import PRIORITY_KINDS
-from portal.showcase import labels
+from portal.showcase import labels, site
+from portal.showcase.build import build
 from tests.browser.servers import freeze_demo
 from tests.conftest import TemplateDatabase, make_app
+from tests.test_freeze_cache import publish_cases
+from tests.test_freeze_cache import showcase as freeze_cache_showcase
 
 # Han characters (with the extension planes), CJK punctuation, kana (・) and full-width forms.
 CJK = re.compile(
@@ -209,3 +214,28 @@ def test_portal_chrome_goes_through_the_same_catalogue(tmp_path: Path) -> None:
         english = render_template_string(template)
 
     assert (chinese, english) == ("登出｜跳到主要內容", "Sign out｜Skip to content")
+
+
+def test_a_changed_translation_reaches_case_pages_already_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Case pages are kept from the last build unless their file or the site changed;
+    the catalogue (like the code beside it) counts as the site."""
+    publish_cases(tmp_path / "proposals", 2)
+    destination = tmp_path / "build"
+    build(freeze_cache_showcase(tmp_path), destination)
+    code = tmp_path / "code"
+    shutil.copytree(i18n.TRANSLATIONS, code / "translations")
+    po = code / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text("utf-8").replace('msgstr "1. Local DNA"', 'msgstr "1. The local DNA"'), "utf-8")
+    monkeypatch.setattr(i18n, "TRANSLATIONS", code / "translations")
+    monkeypatch.setattr(site, "CODE", code)
+    i18n.catalogue.cache_clear()
+    try:
+        # Another address too, since the build's own digest reads the real package.
+        build(freeze_cache_showcase(tmp_path, SITE_URL="https://other.test/"), destination)
+    finally:
+        i18n.catalogue.cache_clear()
+
+    page = (destination / "en" / "cases" / "case-0001" / "index.html").read_text("utf-8")
+    assert ("<h2>1. The local DNA</h2>" in page, "<h2>1. Local DNA</h2>" in page) == (True, False)

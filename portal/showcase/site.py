@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, abort, current_app, g, render_template, requ
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from portal import i18n, text
+from portal import text
 from portal.domain import followup, spreadsheet
 from portal.domain.funding import NON_SELF, SELF, percent, roc_year
 from portal.i18n import N_, language
@@ -145,16 +145,27 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         yield "site.page_en", {"slug": page.slug}
 
 
+# The portal package: the showcase's code, the reference data and the catalogues.
+CODE = Path(__file__).resolve().parent.parent
+
+
 def _site_changed() -> dt.datetime:
-    """The newest template, stylesheet, catalogue or site page: a change there re-renders
-    every page."""
+    """The newest template, stylesheet, site page or file of this package's code and
+    catalogues: a change there re-renders every page (a changed chart or translation
+    reaches the case pages too)."""
     roots = [
         Path(current_app.template_folder or ""),
         Path(current_app.static_folder or ""),
         Path(current_app.config["CONTENT_DIR"]),
-        i18n.TRANSLATIONS,
+        CODE,
     ]
-    times = [p.stat().st_mtime for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
+    times = [
+        p.stat().st_mtime
+        for root in roots
+        if root.is_dir()
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     return dt.datetime.fromtimestamp(max(times, default=0))
 
 
