@@ -69,10 +69,23 @@ def _template_ngettext(singular: str, plural: str, number: int) -> str:
     return catalogue(language()).ngettext(singular, plural, number)
 
 
+def _template_pgettext(context: str, message: str) -> str:
+    return catalogue(language()).pgettext(context, message)
+
+
+def _template_npgettext(context: str, singular: str, plural: str, number: int) -> str:
+    return catalogue(language()).npgettext(context, singular, plural, number)
+
+
 def init_app(app: Flask) -> None:
-    """Give the app's templates `_()`, `gettext()`, `ngettext()` and `{% trans %}`.
+    """Give the app's templates `_()`, `gettext()`, `ngettext()`, `pgettext()` (one
+    Chinese word with two English ones, told apart by a context) and `{% trans %}`.
     Jinja's new-style calls escape the translation and fill `%(name)s` themselves."""
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        _template_gettext, _template_ngettext, newstyle=True
+        _template_gettext,
+        _template_ngettext,
+        newstyle=True,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
     )

@@ -194,8 +194,8 @@ def test_english_catalogue_translates_every_message_and_no_other() -> None:
     with (CATALOGUE / "en" / "LC_MESSAGES" / "messages.po").open("rb") as file:
         english = read_po(file, locale="en")
 
-    wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
-    given = {m.id if isinstance(m.id, str) else m.id[0] for m in english if m.id}
+    wanted = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in template if m.id}
+    given = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in english if m.id}
     untranslated = [
         m.id for m in english if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))
     ]
