@@ -59,3 +59,15 @@ def test_schedule_starting_mid_year_ticks_only_januaries_inside() -> None:
 
     assert re.findall(r'class="chart-axis"[^>]*>(\d+)<', svg) == ["2027"]
     assert charts.schedule_chart("p", "t", []) == ""
+
+
+def test_stacked_bar_chart_puts_each_whole_label_above_its_bar() -> None:
+    rows = [("Taipei, New Taipei, Keelung and Yilan", 4), ("Hualien and Taitung", 2)]
+
+    svg = parse(charts.bar_chart("regions", "Cases by region", rows, stacked=True))
+
+    labels = [(t.text, t.get("x"), t.get("y")) for t in svg.iter(f"{SVG}text") if t.get("class") == "chart-label"]
+    assert labels == [("Taipei, New Taipei, Keelung and Yilan", "0", "16"), ("Hualien and Taitung", "0", "56")]
+    bars = [(r.get("x"), r.get("y"), r.get("width")) for r in svg.iter(f"{SVG}rect")]
+    span = charts.WIDTH - charts.VALUE
+    assert bars == [("0", "21", f"{span:.1f}"), ("0", "61", f"{span / 2:.1f}")]

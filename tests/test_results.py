@@ -455,7 +455,7 @@ def test_english_case_page_has_english_labels(tmp_path: Path) -> None:
     section = results_section(client.get("/en/cases/puli-township-7/").get_data(as_text=True))
 
     assert kpi_rows(section)[3] == (
-        "青年返鄉/移居人數 Baseline 0人（2025） → Accepted 60人（2027） → Target 30人（2028） 100 % Reached",
+        "青年返鄉/移居人數 Baseline 0 人 (2025) → Accepted 60 人 (2027) → Target 30 人 (2028) 100 % Reached",
         "100",
         "Progress toward the target of 青年返鄉/移居人數",
     )

@@ -56,6 +56,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "en/about/index.html",
         "en/browse/index.html",
         "en/cases/index.html",
+        "en/data/index.html",
         "en/faq/index.html",
         "en/how-to-propose/index.html",
         "en/index.html",
@@ -67,7 +68,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "search/index.html",
         "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (28, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (29, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -104,6 +105,7 @@ def test_sitemap_and_robots(tmp_path: Path, content: Path) -> None:
         "https://site.test/search/",
         "https://site.test/en/search/",
         "https://site.test/data/",
+        "https://site.test/en/data/",
         "https://site.test/about/",
         "https://site.test/how-to-propose/",
         "https://site.test/faq/",
@@ -126,8 +128,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 28, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 26, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 29, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 27, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -592,7 +594,7 @@ def test_english_listings_have_english_chrome_and_labels(published: Path, tmp_pa
     assert "<h1>Penghu County</h1>" in county and "<p>1 case</p>" in county
     assert "Wang&#39;an: Island of Green Sea Turtles" in county
     assert 'href="../../../county/10016/index.html" lang="zh-Hant-TW">中文</a>' in county
-    assert "<h1>Penghu, Kinmen and Matsu</h1>" in region
+    assert "<h1>Penghu, Kinmen and Lienchiang</h1>" in region
     assert '<h2 id="facet-strategy">By strategy (the five arrows)</h2>' in browse
     assert 'href="../strategy/brand/index.html">Brand building</a> (6)' in browse
 

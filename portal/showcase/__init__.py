@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from portal import i18n
 from portal.config import PROJECT_ROOT
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -34,8 +35,7 @@ def create_showcase_app(test_config: dict[str, Any] | None = None) -> Flask:
         FREEZER_DESTINATION_IGNORE=[".gitkeep"],
     )
     app.config.update(test_config or {})
-    app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    i18n.init_app(app)
 
     from portal.showcase import site
 

@@ -167,7 +167,7 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
 
 
 # Libraries whose version can change what a build writes.
-_LIBRARIES = ("flask", "frozen-flask", "jinja2", "werkzeug", "markdown", "bleach", "pyyaml", "pagefind")
+_LIBRARIES = ("flask", "frozen-flask", "jinja2", "werkzeug", "markdown", "bleach", "pyyaml", "pagefind", "babel")
 
 
 def _inputs(app: Flask) -> str:

@@ -87,12 +87,14 @@ class MapData:
 
 @dataclass(frozen=True, slots=True)
 class Marker:
-    """A point on a township: `label` is its tooltip (and link name), `url` makes it a link."""
+    """A point on a township: `label` is its tooltip (and link name), `url` makes it a link,
+    `lang` the label's language when it is not the page's."""
 
     township_code: str
     label: str
     url: str | None = None
     css_class: str = "map-marker"
+    lang: str | None = None
 
 
 def _floats(value: Any, length: int, what: str) -> tuple[float, ...]:
@@ -312,10 +314,11 @@ def render_svg(
                 f'<circle class="{_class(marker.css_class)}" data-code="{_e(marker.township_code)}"'
                 f' cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(marker_radius)}"'
             )
+            lang = f' lang="{_e(marker.lang)}"' if marker.lang else ""
             if marker.url:
                 out.append(
-                    f'<a href="{_href(marker.url)}" aria-label="{_e(marker.label)}"><title>{_e(marker.label)}</title>'
-                    f"{circle}/></a>"
+                    f'<a href="{_href(marker.url)}" aria-label="{_e(marker.label)}"{lang}>'
+                    f"<title>{_e(marker.label)}</title>{circle}/></a>"
                 )
             else:
                 out.append(f"{circle}><title>{_e(marker.label)}</title></circle>")

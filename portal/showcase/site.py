@@ -12,23 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Blueprint, Flask, abort, current_app, render_template, url_for
-from markupsafe import Markup
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request, url_for
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
 from portal import text
 from portal.domain import followup, spreadsheet
-from portal.domain.brief import SOURCES as SOURCES_ZH
-from portal.domain.funding import NON_SELF, SELF, percent, roc_label
-from portal.reference import PRIORITY_KINDS, read_csv
-from portal.showcase import charts, mapsvg
+from portal.domain.funding import NON_SELF, SELF, percent, roc_year
+from portal.i18n import N_, language
+from portal.i18n import gettext as _
+from portal.reference import PRIORITY_KINDS
+from portal.showcase import charts, labels, mapsvg
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
+from portal.showcase.dictionary import DATA_FIELDS, NESTED_FIELDS
 from portal.snapshot import Actual, Case, FrontMatterCache, Kpi, Resources
 
 bp = Blueprint("site", __name__)
-
-LANGUAGES = ("zh", "en")
 
 
 def init_app(app: Flask) -> None:
@@ -42,13 +42,62 @@ def init_app(app: Flask) -> None:
     app.extensions["showcase.cases"] = load_cases(Path(app.config["PROPOSALS_DIR"]), render_cache, front_cache)
     app.extensions["showcase.by_slug"] = {shown.case.slug: shown for shown in app.extensions["showcase.cases"]}
     app.extensions["showcase.priority"] = load_priority(Path(app.config["PROPOSALS_DIR"]))
-    app.extensions["showcase.facets"] = {lang: _facets(app.extensions["showcase.cases"], lang) for lang in LANGUAGES}
+    app.extensions["showcase.facets"] = _facets(app.extensions["showcase.cases"])
     app.register_blueprint(bp)
     app.register_error_handler(404, not_found)
     app.jinja_env.filters["safe_page"] = text.cached
-    app.jinja_env.filters["roc"] = roc_label
-    app.jinja_env.globals["percent"] = percent
-    app.context_processor(lambda: {"site_pages": pages()})
+    app.jinja_env.filters["roc"] = roc
+    app.jinja_env.filters["zh"] = chinese
+    app.jinja_env.globals.update(
+        percent=percent, label=labels.label, facet_label=facet_label, lang_url=lang_url, other_url=other_url
+    )
+    app.context_processor(lambda: {"site_pages": pages(), "content_lang": content_lang()})
+
+
+@bp.before_app_request
+def _page_language() -> None:
+    """English pages are the endpoints named `…_en`; everything else is Chinese."""
+    g.lang = "en" if (request.endpoint or "").endswith("_en") else "zh"
+
+
+def _template_url_for(endpoint: str, **values: Any) -> str:
+    """The templates' url_for: relative once the freezer has set it up, so that links
+    work under a sub-path like every other link of the built site."""
+    link = cast(Callable[..., str], current_app.jinja_env.globals.get("url_for", url_for))
+    return link(endpoint, **values)
+
+
+def lang_url(endpoint: str, **values: Any) -> str:
+    """The address of `endpoint` in the current page's language."""
+    return _template_url_for(endpoint + ("_en" if language() == "en" else ""), **values)
+
+
+def other_url(endpoint: str, **values: Any) -> str:
+    """The address of `endpoint` in the other language: the language switch."""
+    return _template_url_for(endpoint + ("" if language() == "en" else "_en"), **values)
+
+
+ZH = ' lang="zh-Hant-TW"'
+# The language of case text and other Chinese-only data, by page language, where it differs.
+CONTENT_LANG = {"en": "zh-Hant-TW"}
+
+
+def content_lang() -> Markup:
+    """The attribute that marks case content without English on an English page, so that
+    browsers and screen readers read it as Chinese (and the chrome check skips it)."""
+    return Markup(ZH if language() == "en" else "")
+
+
+def chinese(value: object) -> Markup:
+    """Case text, marked as Chinese on an English page."""
+    if language() != "en" or not str(value):
+        return escape(value)
+    return Markup(f"<span{ZH}>{escape(value)}</span>")
+
+
+def roc(year: int) -> str:
+    """A 民國 year as a township writes it (「115年」), in the page's language."""
+    return _("%(year)d年", year=roc_year(year))
 
 
 def pages() -> list[Page]:
@@ -88,7 +137,7 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         for number in range(1, page_count(len(cases())) + 1):
             yield f"site.case_list{suffix}", {"page": number}
         for name, values in facets().items():
-            for key, (_label, listed) in values.items():
+            for key, listed in values.items():
                 for number in range(1, page_count(len(listed)) + 1):
                     yield f"site.facet{suffix}", {"facet": name, "key": key, "page": number}
     for page in pages():
@@ -96,14 +145,27 @@ def url_generators() -> Iterator[tuple[str, dict[str, Any]] | tuple[str, dict[st
         yield "site.page_en", {"slug": page.slug}
 
 
+# The portal package: the showcase's code, the reference data and the catalogues.
+CODE = Path(__file__).resolve().parent.parent
+
+
 def _site_changed() -> dt.datetime:
-    """The newest template, stylesheet or site page: a change there re-renders every page."""
+    """The newest template, stylesheet, site page or file of this package's code and
+    catalogues: a change there re-renders every page (a changed chart or translation
+    reaches the case pages too)."""
     roots = [
         Path(current_app.template_folder or ""),
         Path(current_app.static_folder or ""),
         Path(current_app.config["CONTENT_DIR"]),
+        CODE,
     ]
-    times = [p.stat().st_mtime for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
+    times = [
+        p.stat().st_mtime
+        for root in roots
+        if root.is_dir()
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     return dt.datetime.fromtimestamp(max(times, default=0))
 
 
@@ -130,7 +192,7 @@ def figures(shown: list[Shown]) -> dict[str, int]:
 def taiwan_map(lang: str) -> Markup:
     shown = cases()
     counties = {s.case.county.code: "has-cases" for s in shown}
-    names = {s.case.county.code: (s.case.county.name_en if lang == "en" else s.case.county.name) for s in shown}
+    names = {s.case.county.code: labels.county(s.case.county.code) for s in shown}
     endpoint = "site.case_en" if lang == "en" else "site.case"
     # The templates' url_for: relative once the freezer has set it up, so the map's links
     # work under a sub-path like every other link of the built site.
@@ -138,12 +200,17 @@ def taiwan_map(lang: str) -> Markup:
     markers = [
         mapsvg.Marker(
             township_code=s.case.township.code,
-            label=f"{s.case.township.name}：{s.case.title}",
+            label=_(
+                "%(township)s：%(title)s",
+                township=labels.township_name(s.case.township.code),
+                title=(s.case.title_en if lang == "en" else None) or s.case.title,
+            ),
             url=link(endpoint, slug=s.case.slug),
+            lang="zh-Hant-TW" if lang == "en" and not s.case.title_en else None,
         )
         for s in shown
     ]
-    title = "Map of published cases" if lang == "en" else "已公開案例分布地圖"
+    title = _("已公開案例分布地圖")
     return Markup(mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, names))
 
 
@@ -225,13 +292,13 @@ def _listing(shown: list[Shown], heading: str, page: int, endpoint: str, lang: s
 @bp.route("/cases/", defaults={"page": 1})
 @bp.route("/cases/page/<int:page>/")
 def case_list(page: int) -> str:
-    return _listing(cases(), "所有案例", page, "site.case_list")
+    return _listing(cases(), _("所有案例"), page, "site.case_list")
 
 
 @bp.route("/en/cases/", defaults={"page": 1})
 @bp.route("/en/cases/page/<int:page>/")
 def case_list_en(page: int) -> str:
-    return _listing(cases(), "All cases", page, "site.case_list_en", lang="en")
+    return _listing(cases(), _("所有案例"), page, "site.case_list_en", lang="en")
 
 
 def _case_page(slug: str, lang: str) -> str:
@@ -239,22 +306,23 @@ def _case_page(slug: str, lang: str) -> str:
     c = shown.case
     schedule = charts.schedule_chart(
         "schedule",
-        "Schedule of the businesses" if lang == "en" else "創生事業時程",
+        _("創生事業時程"),
         [charts.Span(b.name, b.start, b.end) for b in c.businesses],
+        lang=CONTENT_LANG.get(lang),
     )
     funding = charts.bar_chart(
         "funding",
-        "Funding by source (NT$ thousand)" if lang == "en" else "經費來源（千元）",
-        [(SOURCES_ZH.get(src, src), float(amount)) for src, amount in c.resources.by_source.items()],
+        _("經費來源（千元）"),
+        [(labels.label("source", src), float(amount)) for src, amount in c.resources.by_source.items()],
+        stacked=lang == "en",
     )
     return render_template(
         "showcase/case.html",
         lang=lang,
         s=shown,
-        results=case_results(c, lang),
-        sources=SOURCES_ZH,
+        results=case_results(c),
+        sources={code: labels.label("source", code) for code in labels.SOURCES},
         regions=REGIONS,
-        strategy_names=STRATEGIES,
         schedule=schedule,
         funding=funding,
     )
@@ -271,23 +339,6 @@ def case_en(slug: str) -> str:
 
 
 # --- results of the follow-up (accepted values only: the case file holds no other) ------
-
-RATINGS_EN = {"on_track": "On track", "at_risk": "Needs attention", "off_track": "Behind schedule"}
-BUSINESS_STATUSES_EN = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "done": "Done",
-    "delayed": "Delayed",
-    "cancelled": "Cancelled",
-}
-
-
-def rating_label(rating: str, lang: str = "zh") -> str:
-    return RATINGS_EN[rating] if lang == "en" else followup.Rating(rating).label
-
-
-def status_label(status: str, lang: str = "zh") -> str:
-    return BUSINESS_STATUSES_EN[status] if lang == "en" else followup.BusinessStatus(status).label
 
 
 @dataclass(frozen=True)
@@ -317,14 +368,14 @@ class CaseResults:
     shown: bool
 
 
-def case_results(case: Case, lang: str = "zh") -> CaseResults:
+def case_results(case: Case) -> CaseResults:
     kpis = [kpi_result(kpi) for kpi in case.kpis]
-    businesses = [(b.name, status_label(b.status, lang)) for b in case.businesses if b.status is not None]
+    businesses = [(b.name, labels.label("status", b.status)) for b in case.businesses if b.status is not None]
     return CaseResults(
         kpis=kpis,
         businesses=businesses,
-        rating=rating_label(case.progress.rating, lang) if case.progress else None,
-        closing_rating=rating_label(case.closing.rating, lang) if case.closing else None,
+        rating=labels.label("rating", case.progress.rating) if case.progress else None,
+        closing_rating=labels.label("rating", case.closing.rating) if case.closing else None,
         shown=bool(case.progress or case.closing or businesses or any(k.latest for k in kpis)),
     )
 
@@ -339,43 +390,22 @@ REGIONS = {
     "花東": "hualien-taitung",
     "澎金馬": "islands",
 }
-TYPES = {"township": "鄉鎮單元", "regional": "區域型", "thematic": "主題型"}
-STRATEGIES = {
-    "hometown_investment": "企業投資故鄉",
-    "technology": "科技導入",
-    "ministry_resources": "整合部會創生資源",
-    "social_participation": "社會參與創生",
-    "brand": "品牌建立",
-}
+# The region of each ascii path name.
+REGION_NAMES = {path: name for name, path in REGIONS.items()}
 
 
-REGIONS_EN = {
-    "北北基宜": "Taipei, Keelung and Yilan",
-    "桃竹苗": "Taoyuan, Hsinchu and Miaoli",
-    "中彰投": "Taichung, Changhua and Nantou",
-    "雲嘉南": "Yunlin, Chiayi and Tainan",
-    "高高屏": "Kaohsiung and Pingtung",
-    "花東": "Hualien and Taitung",
-    "澎金馬": "Penghu, Kinmen and Matsu",
-}
-TYPES_EN = {"township": "Township", "regional": "Regional", "thematic": "Thematic"}
-STRATEGIES_EN = {row["code"]: row["name_en"] for row in read_csv("strategies.csv")}
-# County names by code, for the partner counties of cross-county cases.
-COUNTIES = {row["code"][:5]: (row["county_zh"], row["county_en"]) for row in read_csv("townships.csv")}
+Facets = dict[str, dict[str, list[Shown]]]
 
 
-Facets = dict[str, dict[str, tuple[str, list[Shown]]]]
-
-
-def facets(lang: str = "zh") -> Facets:
+def facets() -> Facets:
     """Every way into the cases (worked out once, when the app starts)."""
-    loaded: dict[str, Facets] = current_app.extensions["showcase.facets"]
-    return loaded[lang]
+    loaded: Facets = current_app.extensions["showcase.facets"]
+    return loaded
 
 
-def _facets(shown: list[Shown], lang: str) -> Facets:
-    """Every way into the cases, each value with its label (in `lang`) and its cases;
-    only values that have cases, so no empty page is built."""
+def _facets(shown: list[Shown]) -> Facets:
+    """Every way into the cases, each value with its cases; only values that have
+    cases, so no empty page is built. Labels come with the page (`facet_label`)."""
     found: Facets = {
         "county": {},
         "region": {},
@@ -383,83 +413,42 @@ def _facets(shown: list[Shown], lang: str) -> Facets:
         "type": {},
         "year": {},
     }
-    en = lang == "en"
     for s in shown:
         c = s.case
         # A cross-county case is listed on the page of every county taking part.
         partners = sorted({p.code[:5] for p in c.participating} - {c.county.code})
         keys = [
-            ("county", c.county.code, c.county.name_en if en else c.county.name),
-            *(("county", code, COUNTIES[code][1 if en else 0]) for code in partners),
-            ("region", REGIONS.get(c.region, c.region), REGIONS_EN.get(c.region, c.region) if en else c.region),
-            ("type", c.type, TYPES_EN[c.type] if en else TYPES[c.type]),
-            ("year", c.cycle, f"{c.cycle} cycle" if en else f"{c.cycle} 梯次"),
-            *(("strategy", code, STRATEGIES_EN[code] if en else STRATEGIES[code]) for code in c.strategies),
+            ("county", c.county.code),
+            *(("county", code) for code in partners),
+            ("region", REGIONS.get(c.region, c.region)),
+            ("type", c.type),
+            ("year", c.cycle),
+            *(("strategy", code) for code in c.strategies),
         ]
-        for facet, key, label in keys:
-            found[facet].setdefault(key, (label, []))[1].append(s)
+        for facet, key in keys:
+            found[facet].setdefault(key, []).append(s)
     return found
+
+
+def facet_label(facet: str, key: str) -> str:
+    """The name of one facet value in the page's language: 澎湖縣 or Penghu County."""
+    if facet == "region":
+        return labels.region(REGION_NAMES.get(key, key))
+    return labels.label("cycle" if facet == "year" else facet, key)
 
 
 @bp.route("/<any(county, region, strategy, type, year):facet>/<key>/", defaults={"page": 1})
 @bp.route("/<any(county, region, strategy, type, year):facet>/<key>/page/<int:page>/")
 def facet(facet: str, key: str, page: int) -> str:
-    label, shown = facets()[facet].get(key) or abort(404)
-    return _listing(shown, label, page, "site.facet", facet=facet, key=key)
+    shown = facets()[facet].get(key) or abort(404)
+    return _listing(shown, facet_label(facet, key), page, "site.facet", facet=facet, key=key)
 
 
 @bp.route("/en/<any(county, region, strategy, type, year):facet>/<key>/", defaults={"page": 1})
 @bp.route("/en/<any(county, region, strategy, type, year):facet>/<key>/page/<int:page>/")
 def facet_en(facet: str, key: str, page: int) -> str:
-    label, shown = facets("en")[facet].get(key) or abort(404)
-    return _listing(shown, label, page, "site.facet_en", lang="en", facet=facet, key=key)
-
-
-# The open data's columns, in order, with what each means (shown on the data page).
-DATA_FIELDS: tuple[tuple[str, str], ...] = (
-    ("slug", "案例代號（網址中的名稱），不會改變"),
-    ("cycle", "提案梯次（年度）"),
-    ("title", "提案名稱"),
-    ("title_en", "英文名稱（可能空白）"),
-    ("type", "提案類型：township 鄉鎮單元、regional 區域型、thematic 主題型"),
-    ("region", "區域（七區）"),
-    ("county_code", "縣市代碼（5 碼）"),
-    ("county", "縣市名稱"),
-    ("township_code", "主提案鄉鎮市區代碼（8 碼，內政部）"),
-    ("township", "主提案鄉鎮市區名稱"),
-    ("participating_codes", "合作鄉鎮市區代碼，以分號分隔"),
-    ("theme", "主題"),
-    ("strategies", "對應策略（五支箭）代碼，以分號分隔"),
-    ("budget_total", "經費需求合計（新臺幣千元）"),
-    ("private_share", "經費需求中民間投資的比例（0 到 1）"),
-    ("non_self_liquidating_total", "經費需求中非自償的合計（千元）；沒有經費需求及財源表的較早案例為空白"),
-    ("self_liquidating_total", "經費需求中自償的合計（千元）；同上"),
-    (
-        "funding_grid",
-        "經費需求及財源表的每一格，寫成「來源代碼:non 或 self:西元年度=金額（千元）」，以分號分隔，"
-        "例如 county:non:2021=891；non 為非自償、self 為自償，來源代碼同案例檔的 resources.by_source",
-    ),
-    ("matched_total", "核定時媒合的部會計畫金額合計（千元）"),
-    ("private_investment", "核定時民間承諾投資（千元）"),
-    (
-        "kpi_actuals",
-        "輔導團年底檢核採認的 KPI 實際值，寫成「KPI 序號:西元年度=數值」，以分號分隔，例如 1:2026=12;2:2026=-3；"
-        "序號是 KPI 在案例頁與案例檔 kpis 中的順序（從 1 起算），數值單位同該 KPI；沒有採認值時空白",
-    ),
-    (
-        "business_statuses",
-        "最近一次採認的年底檢核中各事業的執行狀態，寫成「事業序號:狀態」，以分號分隔，例如 1:in_progress;2:done；"
-        "狀態為 not_started 未開始、in_progress 進行中、done 完成、delayed 延後、cancelled 取消；沒有時空白",
-    ),
-    ("progress_year", "最近一次採認的年底檢核所屬年度；沒有時空白"),
-    ("progress_rating", "該次年底檢核結果：on_track 符合進度、at_risk 需關注、off_track 落後；沒有時空白"),
-    ("closing_rating", "結案檢討的評等（代碼同上）；尚未結案時空白"),
-    ("decision_meeting", "核定的會議"),
-    ("decision_date", "核定日期"),
-    ("published", "首次公開日期"),
-    ("updated", "最後更新日期"),
-    ("url", "案例頁面的相對網址"),
-)
+    shown = facets()[facet].get(key) or abort(404)
+    return _listing(shown, facet_label(facet, key), page, "site.facet_en", lang="en", facet=facet, key=key)
 
 
 def records() -> list[dict[str, Any]]:
@@ -524,21 +513,6 @@ def _funding_record(resources: Resources) -> dict[str, Any]:
     }
 
 
-# What cases.json and cases.geojson carry beyond the flat columns: lists a CSV cannot hold.
-NESTED_FIELDS: tuple[tuple[str, str], ...] = (
-    (
-        "kpis",
-        "每項 KPI：indicator 指標、unit 單位、baseline 現況值、baseline_year 現況年、target 目標值、"
-        "target_year 目標年、direction 期望方向（+ 增加、- 減少）、actuals 輔導團年底檢核採認的實際值"
-        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
-    ),
-    (
-        "businesses",
-        "每項創生事業：name 事業名稱、start 與 end 起訖年月、status 最近一次採認的執行狀態（代碼同上；沒有時為 null）",
-    ),
-)
-
-
 def nested_record(case: Case) -> dict[str, Any]:
     """A case's KPIs with their accepted actuals and its businesses with their status."""
     return {
@@ -564,18 +538,27 @@ def json_records() -> list[dict[str, Any]]:
     return [record | nested_record(s.case) for record, s in zip(records(), cases(), strict=True)]
 
 
+def _data_page(lang: str) -> str:
+    return render_template(
+        "showcase/data.html", lang=lang, fields=DATA_FIELDS, nested=NESTED_FIELDS, count=len(cases())
+    )
+
+
 @bp.route("/data/")
 def data_page() -> str:
-    return render_template(
-        "showcase/data.html", lang="zh", fields=DATA_FIELDS, nested=NESTED_FIELDS, count=len(cases())
-    )
+    return _data_page("zh")
+
+
+@bp.route("/en/data/")
+def data_page_en() -> str:
+    return _data_page("en")
 
 
 @bp.route("/data/cases.json")
 def data_json() -> Response:
     body = {
-        "fields": [name for name, _ in DATA_FIELDS],
-        "nested": [name for name, _ in NESTED_FIELDS],
+        "fields": [field.name for field in DATA_FIELDS],
+        "nested": [field.name for field in NESTED_FIELDS],
         "cases": json_records(),
     }
     return Response(json.dumps(body, ensure_ascii=False, indent=2), mimetype="application/json")
@@ -584,7 +567,7 @@ def data_json() -> Response:
 @bp.route("/data/cases.csv")
 def data_csv() -> Response:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
-    return Response(spreadsheet.csv_text([name for name, _ in DATA_FIELDS], records()), mimetype="text/csv")
+    return Response(spreadsheet.csv_text([field.name for field in DATA_FIELDS], records()), mimetype="text/csv")
 
 
 # Not in every system's MIME table; the freezer checks a file's type against its name.
@@ -627,10 +610,12 @@ class Chart:
     heading: str
     unit: str
     rows: list[tuple[str, float]]
+    lang: str | None = None  # the rows' language, when it is not the page's
 
     @property
     def svg(self) -> Markup:
-        return charts.bar_chart(self.ident, self.heading, self.rows, self.unit)
+        # English names run longer than the label column: each goes above its bar.
+        return charts.bar_chart(self.ident, self.heading, self.rows, self.unit, self.lang, language() == "en")
 
 
 @dataclass(frozen=True)
@@ -648,51 +633,47 @@ def _counted(keys: list[str], order: list[str] | None = None) -> list[tuple[str,
     return [(name, float(counts[name])) for name in names if counts[name]]
 
 
-def statistics(shown: list[Shown], english: bool) -> list[Chart]:
-    """Every chart of the statistics page, computed from the published files alone."""
+def statistics(shown: list[Shown]) -> list[Chart]:
+    """Every chart of the statistics page, computed from the published files alone,
+    labelled in the page's language."""
     funding: Counter[str] = Counter()
     ministries: Counter[str] = Counter()
     for s in shown:
         for source, amount in s.case.resources.by_source.items():
-            funding[SOURCES_ZH.get(source, source)] += amount
+            funding[source] += amount
         for m in s.case.matched:
             ministries[m.ministry] += m.amount
+    by_region = _counted([s.case.region for s in shown], list(REGIONS))
+    by_strategy = _counted([c for s in shown for c in s.case.strategies], list(labels.STRATEGIES))
+    by_type = _counted([s.case.type for s in shown], list(labels.TYPES))
     return [
-        Chart(
-            "by-region",
-            "Cases by region" if english else "各區域案例數",
-            "",
-            _counted([s.case.region for s in shown], list(REGIONS)),
-        ),
+        Chart("by-region", _("各區域案例數"), "", [(labels.region(name), n) for name, n in by_region]),
         Chart(
             "by-strategy",
-            "Cases by strategy (a case may use several)" if english else "各策略（五支箭）案例數（一案可對應多項）",
+            _("各策略（五支箭）案例數（一案可對應多項）"),
             "",
-            _counted([STRATEGIES[c] for s in shown for c in s.case.strategies], list(STRATEGIES.values())),
+            [(labels.strategy(code), n) for code, n in by_strategy],
         ),
-        Chart(
-            "by-type",
-            "Cases by type" if english else "各提案類型案例數",
-            "",
-            _counted([TYPES[s.case.type] for s in shown], list(TYPES.values())),
-        ),
+        Chart("by-type", _("各提案類型案例數"), "", [(labels.label("type", code), n) for code, n in by_type]),
         Chart(
             "by-year",
-            "Cases by cycle" if english else "各梯次案例數",
+            _("各梯次案例數"),
             "",
             _counted([s.case.cycle for s in shown], sorted({s.case.cycle for s in shown})),
         ),
         Chart(
             "funding",
-            "Funding asked for, by source (NT$ thousand)" if english else "經費需求依來源（千元）",
+            _("經費需求依來源（千元）"),
             "",
-            [(name, float(funding[name])) for name in SOURCES_ZH.values() if funding[name]],
+            [(labels.label("source", code), float(funding[code])) for code in labels.SOURCES if funding[code]],
         ),
         Chart(
             "matched",
-            "Matched central programmes, by ministry (NT$ thousand)" if english else "媒合部會資源依部會（千元）",
+            _("媒合部會資源依部會（千元）"),
             "",
             [(name, float(amount)) for name, amount in sorted(ministries.items(), key=lambda kv: (-kv[1], kv[0]))],
+            # The reference programmes name their ministries in Chinese only.
+            lang=CONTENT_LANG.get(language()),
         ),
     ]
 
@@ -713,12 +694,13 @@ def coverage(shown: list[Shown]) -> list[Coverage] | None:
     ]
 
 
-# Results counted on the statistics page: the standard KPI's indicator, its English name
-# and unit. Only KPIs that rise ('+') count, each as its value minus its baseline.
+# Results counted on the statistics page: the standard KPI's indicator, its row heading
+# (for the catalogue) and unit. Only KPIs that rise ('+') count, each as its value minus
+# its baseline.
 RESULT_MEASURES: tuple[tuple[str, str, str], ...] = (
-    ("新增工作機會", "Jobs created", "人"),
-    ("青年返鄉/移居人數", "Young people returned or moved in", "人"),
-    ("民間投資金額", "Private investment realised (NT$ thousand)", "千元"),
+    ("新增工作機會", N_("新增工作機會（人）"), "人"),
+    ("青年返鄉/移居人數", N_("青年返鄉/移居人數（人）"), "人"),
+    ("民間投資金額", N_("民間投資金額（千元）"), "千元"),
 )
 
 
@@ -739,7 +721,7 @@ def _tidy(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 2)
 
 
-def result_totals(shown: list[Shown], english: bool = False) -> list[ResultTotal]:
+def result_totals(shown: list[Shown]) -> list[ResultTotal]:
     """Accepted results against targets, by year and to date, from the case files alone.
 
     For each measure, the KPIs named like the standard one with direction '+' count. A
@@ -748,19 +730,19 @@ def result_totals(shown: list[Shown], english: bool = False) -> list[ResultTotal
     when the KPI names none for that year. The "to date" row does the same with each
     KPI's latest accepted value and its final target."""
     rows: list[ResultTotal] = []
-    for indicator, name_en, unit in RESULT_MEASURES:
-        label = name_en if english else indicator
+    for indicator, heading, unit in RESULT_MEASURES:
+        label = _(heading)
         kpis = [(s.case.slug, k) for s in shown for k in s.case.kpis if k.indicator == indicator and k.direction == "+"]
-        for year in sorted({a.year for _, k in kpis for a in k.actuals}):
+        for year in sorted({a.year for _slug, k in kpis for a in k.actuals}):
             found = [(slug, k, a) for slug, k in kpis for a in k.actuals if a.year == year]
             rows.append(
                 ResultTotal(
                     measure=label,
                     unit=unit,
                     year=year,
-                    cases=len({slug for slug, _, _ in found}),
-                    actual=_tidy(sum(a.value - k.baseline for _, k, a in found)),
-                    target=_tidy(sum(k.yearly.get(year, k.target) - k.baseline for _, k, _ in found)),
+                    cases=len({slug for slug, _k, _a in found}),
+                    actual=_tidy(sum(a.value - k.baseline for _slug, k, a in found)),
+                    target=_tidy(sum(k.yearly.get(year, k.target) - k.baseline for _slug, k, _a in found)),
                 )
             )
         reported = [(slug, k) for slug, k in kpis if k.actuals]
@@ -770,9 +752,9 @@ def result_totals(shown: list[Shown], english: bool = False) -> list[ResultTotal
                     measure=label,
                     unit=unit,
                     year=None,
-                    cases=len({slug for slug, _ in reported}),
-                    actual=_tidy(sum(k.actuals[-1].value - k.baseline for _, k in reported)),
-                    target=_tidy(sum(k.target - k.baseline for _, k in reported)),
+                    cases=len({slug for slug, _k in reported}),
+                    actual=_tidy(sum(k.actuals[-1].value - k.baseline for _slug, k in reported)),
+                    target=_tidy(sum(k.target - k.baseline for _slug, k in reported)),
                 )
             )
     return rows
@@ -784,9 +766,9 @@ def _statistics(lang: str) -> str:
         "showcase/statistics.html",
         lang=lang,
         figures=figures(shown),
-        charts=statistics(shown, english=lang == "en"),
+        charts=statistics(shown),
         coverage=coverage(shown),
-        results=result_totals(shown, english=lang == "en"),
+        results=result_totals(shown),
     )
 
 
@@ -818,7 +800,7 @@ def browse() -> str:
 
 @bp.route("/en/browse/")
 def browse_en() -> str:
-    return render_template("showcase/browse.html", lang="en", facets=facets("en"))
+    return render_template("showcase/browse.html", lang="en", facets=facets())
 
 
 @bp.route("/<slug>/")
@@ -847,7 +829,7 @@ def sitemap() -> Response:
     base = current_app.config["SITE_URL"].rstrip("/")
     paths = (
         ["/", "/en/", "/cases/", "/en/cases/", "/browse/", "/en/browse/", "/statistics/", "/en/statistics/"]
-        + ["/search/", "/en/search/", "/data/"]
+        + ["/search/", "/en/search/", "/data/", "/en/data/"]
         + [f"/{p.slug}/" for p in pages()]
         + [f"/en/{p.slug}/" for p in pages()]
     )

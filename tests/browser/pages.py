@@ -138,6 +138,8 @@ SHOWCASE_PAGES = [
     ("showcase-year", "year/2026/index.html"),
     ("showcase-browse", "browse/index.html"),
     ("showcase-data", "data/index.html"),
+    ("showcase-data-en", "en/data/index.html"),
+    ("showcase-statistics-en", "en/statistics/index.html"),
     ("showcase-search", "search/index.html"),
     ("showcase-about", "about/index.html"),
     ("showcase-faq-en", "en/faq/index.html"),
