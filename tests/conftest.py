@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
@@ -56,6 +57,12 @@ class SqliteDatabases:
 
     def clone(self, folder: Path) -> None:
         (folder / "portal.db").write_bytes(self.template)
+
+    def copy(self, source: Path, folder: Path) -> None:
+        """`folder` gets a copy of `source`'s database, with its write-ahead log if one was left."""
+        for name in ("portal.db", "portal.db-wal"):
+            if (source / name).exists():
+                shutil.copyfile(source / name, folder / name)
 
     def drop_since(self, mark: int) -> None:
         """Files go with their temporary folder."""
@@ -146,6 +153,11 @@ class PostgresDatabases:
         name = self.spare.result() if self.spare else self._new(self.template)
         self._own(folder, name)
         self.spare = self.worker.submit(self._new, self.template)
+
+    def copy(self, source: Path, folder: Path) -> None:
+        """`folder` gets a copy of `source`'s database, made from it as a template (no
+        one may be connected to it); dropped with the test that made it."""
+        self._create(folder, self.names[source])
 
     def mark(self) -> int:
         return len(self.created)
@@ -238,6 +250,13 @@ class TemplateDatabase:
     def copy_to(self, folder: Path) -> None:
         """Give `folder` (as used by make_app) a database of its own, a copy of this one."""
         DATABASES.clone(folder)
+
+
+def copy_database(source: Path, folder: Path) -> None:
+    """Give `folder` a database of its own, a copy of the one `source` has now (made by a
+    wider-scoped fixture, so that the per-test drop leaves it for the next test; every
+    engine on it disposed)."""
+    DATABASES.copy(source, folder)
 
 
 @pytest.fixture(scope="session")

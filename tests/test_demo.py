@@ -1,18 +1,25 @@
-"""`portal demo`: accounts for every role, proposals at every stage, safe to run twice."""
+"""`portal demo`: accounts for every role, proposals at every stage, safe to run twice.
+
+The demo runs once for the module (`demo`); each test gets a copy of its database as
+its `app`, and reads the published files and the build from the shared run's folder."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import operations, snapshot
+from portal import db, operations, snapshot
 from portal.db import models
 from portal.db.models import (
     AgendaItem,
@@ -31,8 +38,9 @@ from portal.db.models import (
     User,
     YearEndReview,
 )
+from portal.demo import demo_cases
 from portal.reference.store import programme_offer
-from tests.conftest import Auth, make_app
+from tests.conftest import Auth, TemplateDatabase, copy_database, make_app
 
 LOGIN_LINE = re.compile(r"^\s+\S+\s+(\S+@demo\.example\.org)\s+([A-Za-z0-9]{12})\b", re.M)
 
@@ -43,9 +51,48 @@ def run_demo(app: Flask) -> dict[str, str]:
     return dict(LOGIN_LINE.findall(result.output))
 
 
-def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> None:
-    run_demo(app)
+@dataclass(frozen=True)
+class DemoRun:
+    """One `portal demo` run: its folder (database, proposals/, build/) and what it printed."""
 
+    folder: Path
+    output: str
+
+    @property
+    def logins(self) -> dict[str, str]:
+        return dict(LOGIN_LINE.findall(self.output))
+
+    @property
+    def proposals(self) -> Path:
+        return self.folder / "proposals"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase) -> DemoRun:
+    """The demo run once for the whole module."""
+    folder = tmp_path_factory.mktemp("demo")
+    template_db.copy_to(folder)
+    app = make_app(folder)
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    db.database(app).engine.dispose()
+    return DemoRun(folder, result.output)
+
+
+@pytest.fixture
+def app(tmp_path: Path, demo: DemoRun) -> Iterator[Flask]:
+    """The portal on a copy of the demo's database, for one test to read or change."""
+    copy_database(demo.folder, tmp_path)
+    application = make_app(tmp_path)
+    yield application
+    db.database(application).engine.dispose()
+
+
+CASES = demo_cases()
+PUBLISHED = [case for case in CASES if case["stage"] == "published"]
+
+
+def test_demo_covers_every_stage_of_the_flow(session: Session) -> None:
     stages = Counter(session.scalars(select(Proposal.status)))
     assert stages == {
         "draft": 2,  # one never submitted, one being revised after a revision request
@@ -56,27 +103,28 @@ def test_demo_covers_every_stage_of_the_flow(app: Flask, session: Session) -> No
         "revision_requested": 1,
         "approved": 1,
         "not_approved": 1,
-        "published": 6,
+        "published": 16,
     }
     assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0
 
 
-def test_demo_has_a_revision_in_progress(app: Flask, session: Session) -> None:
-    run_demo(app)
-
+def test_demo_has_a_revision_in_progress(session: Session) -> None:
     revising = session.scalars(select(Proposal).where(Proposal.status == "draft", Proposal.revision_count > 0)).one()
     assert (revising.title, revising.revision_count) == ("南庄山城共學：賽夏與客家文化深度旅遊計畫", 1)
 
 
-def test_demo_has_an_account_for_each_role(app: Flask, session: Session) -> None:
-    logins = run_demo(app)
+def test_demo_has_an_account_for_each_role(demo: DemoRun, session: Session) -> None:
+    roles = Counter(session.scalars(select(User.role).where(User.email.in_(demo.logins))))
 
-    roles = Counter(session.scalars(select(User.role).where(User.email.in_(logins))))
-    assert roles == {"admin": 1, "reviewer": 3, "township": 15, "county": 14, "ministry": 1}
+    # Each case's lead township has an account, and so has each county taking part.
+    townships = {case["lead_township"] for case in CASES}
+    counties = {code[:5] for case in CASES for code in [case["lead_township"], *case.get("participating", [])]}
+    assert (len(townships), len(counties)) == (25, 18)
+    assert roles == {"admin": 1, "reviewer": 3, "township": 25, "county": 18, "ministry": 1}
 
 
-def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:
-    logins = run_demo(app)
+def test_demo_printed_password_logs_in(demo: DemoRun, client: FlaskClient) -> None:
+    logins = demo.logins
     email = "township-10008020@demo.example.org"
 
     response = Auth(client).login(email, logins[email])
@@ -86,8 +134,8 @@ def test_demo_printed_password_logs_in(app: Flask, client: FlaskClient) -> None:
     assert "埔里" in dashboard and "南投縣埔里鎮" in dashboard
 
 
-def test_demo_twice_adds_nothing_and_renews_passwords(app: Flask, session: Session) -> None:
-    first = run_demo(app)
+def test_demo_twice_adds_nothing_and_renews_passwords(demo: DemoRun, app: Flask, session: Session) -> None:
+    first = demo.logins
     counts = [session.scalar(select(func.count()).select_from(m)) for m in (Proposal, Revision, User)]
 
     second = run_demo(app)
@@ -108,25 +156,28 @@ def test_demo_refused_in_production(tmp_path: object, template_db: object) -> No
     )
 
 
-def test_demo_builds_the_showcase_with_its_published_cases(app: Flask, tmp_path: Path) -> None:
-    result = app.test_cli_runner().invoke(args=["demo"])
+def test_demo_builds_the_showcase_with_its_published_cases(demo: DemoRun) -> None:
+    build_dir = demo.folder / "build"
 
-    build_dir = tmp_path / "build"
     cases = sorted(p.parent.name for p in (build_dir / "cases").glob("*/index.html"))
-    assert cases == [
-        "alishan-tsou-coffee-2025",
-        "chishang-rice-2026",
-        "lieyu-taro-2024",
-        "pingxi-mining-village-2026",
-        "ruisui-pomelo-2025",
-        "wangan-turtle-island-2026",
-    ]
-    assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in result.output
+
+    assert len(cases) == 16
+    assert cases == sorted(case["slug"] for case in PUBLISHED)
+    assert f"開啟方式：python3 -m http.server -d {build_dir} 8000，再瀏覽 http://127.0.0.1:8000/" in demo.output
 
 
-def test_demo_takes_its_decisions_at_the_meetings_of_each_cases_year(app: Flask, session: Session) -> None:
-    run_demo(app)
+# Decided cases: approvals (and the rejection) at the 會報 of the case's own year, revision
+# requests at today's working meeting.
+OUTCOMES = {
+    "approved": "approve",
+    "published": "approve",
+    "not_approved": "reject",
+    "revision_requested": "request_revision",
+    "revising": "request_revision",
+}
 
+
+def test_demo_takes_its_decisions_at_the_meetings_of_each_cases_year(session: Session) -> None:
     held = session.execute(
         select(Meeting.name, Meeting.held_on, Proposal.title, Decision.outcome, Decision.decided_on == Meeting.held_on)
         .join(Decision, Decision.meeting_id == Meeting.id)
@@ -138,32 +189,31 @@ def test_demo_takes_its_decisions_at_the_meetings_of_each_cases_year(app: Flask,
         .join(Proposal, Proposal.id == AgendaItem.proposal_id)
     )
     today = operations.taiwan_today()
+    council = {
+        "2024": ("第1次地方創生會報", date(2024, 8, 20)),
+        "2025": ("第2次地方創生會報", date(2025, 8, 19)),
+        "2026": ("第3次地方創生會報", today),
+    }
+
+    def meeting(case: dict[str, Any]) -> tuple[str, date]:
+        return ("第1次地方創生會報工作會議", today) if case["stage"].startswith("revis") else council[case["cycle"]]
+
+    decided = [case for case in CASES if case["stage"] in OUTCOMES]
     # Sorted here by code point: the databases' collations order Chinese differently.
-    assert sorted(tuple(row) for row in held) == [
-        ("第1次地方創生會報", date(2024, 8, 20), "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫", "approve", True),
-        ("第1次地方創生會報工作會議", today, "南庄山城共學：賽夏與客家文化深度旅遊計畫", "request_revision", True),
-        ("第1次地方創生會報工作會議", today, "口湖鹹水共生：養殖漁業升級與濕地旅遊計畫", "request_revision", True),
-        ("第2次地方創生會報", date(2025, 8, 19), "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫", "approve", True),
-        ("第2次地方創生會報", date(2025, 8, 19), "阿里山鄒族咖啡與達娜伊谷山林共管計畫", "approve", True),
-        ("第3次地方創生會報", today, "平溪礦村再生：老屋共居與天燈之外的慢遊計畫", "approve", True),
-        ("第3次地方創生會報", today, "望安綠蠵龜之島：花宅聚落慢活創生計畫", "approve", True),
-        ("第3次地方創生會報", today, "池上米鄉共好：稻作文化與有機循環創生計畫", "approve", True),
-        ("第3次地方創生會報", today, "豐濱海稻田與阿美族海洋部落觀光計畫", "reject", True),
-        ("第3次地方創生會報", today, "霧臺魯凱石板屋與神山愛玉部落經濟計畫", "approve", True),
-    ]
-    assert sorted(tuple(row) for row in agenda) == [
-        ("第1次地方創生會報", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫"),
-        ("第2次地方創生會報", "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫"),
-        ("第2次地方創生會報", "阿里山鄒族咖啡與達娜伊谷山林共管計畫"),
-        ("第3次地方創生會報", "平溪礦村再生：老屋共居與天燈之外的慢遊計畫"),
-        ("第3次地方創生會報", "望安綠蠵龜之島：花宅聚落慢活創生計畫"),
-        ("第3次地方創生會報", "池上米鄉共好：稻作文化與有機循環創生計畫"),
-        ("第3次地方創生會報", "霧臺魯凱石板屋與神山愛玉部落經濟計畫"),
-    ]
+    held_rows = sorted(tuple(row) for row in held)
+    assert held_rows == sorted((*meeting(c), c["title"], OUTCOMES[c["stage"]], True) for c in decided)
+    assert Counter(row[0] for row in held_rows) == {
+        "第1次地方創生會報": 4,
+        "第2次地方創生會報": 5,
+        "第3次地方創生會報": 9,
+        "第1次地方創生會報工作會議": 2,
+    }
+    assert sorted(tuple(row) for row in agenda) == sorted(
+        (council[c["cycle"]][0], c["title"]) for c in decided if OUTCOMES[c["stage"]] == "approve"
+    )
 
 
-def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(app: Flask, session: Session) -> None:
-    run_demo(app)
+def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(session: Session) -> None:
     today = operations.taiwan_today()
 
     rounds = {r.name: r for r in session.scalars(select(Round))}
@@ -173,9 +223,9 @@ def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(app: Fla
     assert sorted(rounds) == sorted(["113年度第1梯次", "114年度第1梯次", "115年度第1梯次", open_name])
     assert (rounds["115年度第1梯次"].dates.is_open(today), rounds[open_name].dates.is_open(today)) == (False, True)
     assert by_round == {
-        ("113年度第1梯次", "published"): 1,
-        ("114年度第1梯次", "published"): 2,
-        ("115年度第1梯次", "published"): 3,
+        ("113年度第1梯次", "published"): 4,
+        ("114年度第1梯次", "published"): 5,
+        ("115年度第1梯次", "published"): 7,
         ("115年度第1梯次", "approved"): 1,
         ("115年度第1梯次", "not_approved"): 1,
         ("115年度第1梯次", "revision_requested"): 1,
@@ -188,24 +238,31 @@ def test_demo_has_a_closed_round_with_the_decided_cases_and_an_open_one(app: Fla
     }
 
 
-def test_demo_has_a_cross_county_case_co_signed_before_it_was_forwarded(app: Flask, session: Session) -> None:
-    run_demo(app)
-
+def test_demo_has_cross_county_cases_co_signed_before_they_were_forwarded(session: Session) -> None:
     signed = session.execute(
         select(Proposal.title, Proposal.status, CoSignature.county_code, User.email, CoSignature.withdrawn_at)
         .join(CoSignature, CoSignature.proposal_id == Proposal.id)
         .join(User, User.id == CoSignature.signed_by_id)
+        .order_by(CoSignature.id)
     )
-    # 新竹縣北埔鄉 leads; 苗栗縣 has two of the participating townships.
+    # 新竹縣北埔鄉 leads the first, with two townships of 苗栗縣; 臺中市東勢區 the second,
+    # with 苗栗縣卓蘭鎮.
     assert [tuple(row) for row in signed] == [
-        ("浪漫台三線客庄茶與農創串聯計畫", "forwarded", "10005", "county-10005@demo.example.org", None)
+        ("浪漫台三線客庄茶與農創串聯計畫", "forwarded", "10005", "county-10005@demo.example.org", None),
+        (
+            "大甲溪山城果鄉：東勢、新社、石岡與卓蘭水果產業區域計畫",
+            "published",
+            "10005",
+            "county-10005@demo.example.org",
+            None,
+        ),
     ]
 
 
 def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cases(
-    app: Flask, session: Session
+    demo: DemoRun, session: Session
 ) -> None:
-    logins = run_demo(app)
+    logins = demo.logins
 
     ministry = session.scalar(select(User).where(User.role == "ministry"))
     offers = session.execute(
@@ -253,9 +310,8 @@ def test_demo_has_a_ministry_account_whose_offers_were_confirmed_on_approved_cas
 
 
 def test_demo_matches_only_running_programmes_and_an_old_case_still_names_an_ended_one(
-    app: Flask, session: Session
+    session: Session,
 ) -> None:
-    run_demo(app)
     programmes = {p.name: p for p in session.scalars(select(Programme))}
     this_year = programme_offer(session).year
 
@@ -273,10 +329,8 @@ def test_demo_matches_only_running_programmes_and_an_old_case_still_names_an_end
     assert session.scalar(select(func.count()).select_from(PriorityArea)) == 0  # the project ships no list
 
 
-def test_demo_chishang_case_publishes_its_funding_table_with_the_hualien_taitung_fund(app: Flask) -> None:
-    run_demo(app)
-
-    case = snapshot.load(Path(app.config["PROPOSALS_DIR"]) / "2026" / "chishang-rice-2026.md")
+def test_demo_chishang_case_publishes_its_funding_table_with_the_hualien_taitung_fund(demo: DemoRun) -> None:
+    case = snapshot.load(demo.proposals / "2026" / "chishang-rice-2026.md")
 
     assert case.resources.grid == {
         ("non", "central", 2026): 6300,
@@ -290,10 +344,8 @@ def test_demo_chishang_case_publishes_its_funding_table_with_the_hualien_taitung
     assert [(s.kind, s.total) for s in case.resources.table.subtotals] == [("non", 11000), ("self", 9000)]
 
 
-def test_demo_published_case_has_yearly_kpi_targets_and_benefits(app: Flask) -> None:
-    run_demo(app)
-
-    case = snapshot.load(Path(app.config["PROPOSALS_DIR"]) / "2026" / "wangan-turtle-island-2026.md")
+def test_demo_published_case_has_yearly_kpi_targets_and_benefits(demo: DemoRun) -> None:
+    case = snapshot.load(demo.proposals / "2026" / "wangan-turtle-island-2026.md")
 
     assert [(k.indicator, k.yearly, k.baseline_source) for k in case.kpis if k.yearly] == [
         ("觀光旅遊人次", {2026: 45000, 2027: 50000}, "交通船售票統計"),
@@ -302,51 +354,79 @@ def test_demo_published_case_has_yearly_kpi_targets_and_benefits(app: Flask) -> 
     assert case.benefits == ("保存花宅聚落咾咕石古厝風貌與傳統修復工法", "凝聚島民守護綠蠵龜產卵沙灘的共識")
 
 
-def test_demo_publishes_six_cases_from_three_cycles_each_under_a_round_of_its_own_year(
-    app: Flask, session: Session
+def test_demo_publishes_its_cases_from_three_cycles_each_under_a_round_of_its_own_year(
+    demo: DemoRun, session: Session
 ) -> None:
-    run_demo(app)
-    root = Path(app.config["PROPOSALS_DIR"])
-
     published = session.scalars(select(Proposal).where(Proposal.status == "published"))
     filed = sorted(
         (p.content["meta"]["slug"], p.cycle, p.round.name, p.round.cycle, p.round.submission_opens, p.round.report_due)
         for p in published
         if p.round is not None
     )
-    cases = [snapshot.load(path) for path in sorted(root.glob("*/*.md"))]
+    cases = [snapshot.load(path) for path in sorted(demo.proposals.glob("*/*.md"))]
 
-    assert filed == [
-        ("alishan-tsou-coffee-2025", "2025", "114年度第1梯次", "2025", date(2025, 3, 1), date(2025, 12, 31)),
-        ("chishang-rice-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
-        ("lieyu-taro-2024", "2024", "113年度第1梯次", "2024", date(2024, 3, 1), date(2024, 12, 31)),
-        ("pingxi-mining-village-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
-        ("ruisui-pomelo-2025", "2025", "114年度第1梯次", "2025", date(2025, 3, 1), date(2025, 12, 31)),
-        ("wangan-turtle-island-2026", "2026", "115年度第1梯次", "2026", date(2026, 3, 1), date(2026, 12, 31)),
-    ]
-    # Each file sits under its case's cycle; the period runs from the first business's
-    # start to the last one's end, which is what the follow-up's yearly reports cover.
+    def year(case: dict[str, Any]) -> int:
+        return int(case["cycle"])
+
+    assert Counter(case["cycle"] for case in PUBLISHED) == {"2024": 4, "2025": 5, "2026": 7}
+    assert filed == sorted(
+        (c["slug"], c["cycle"], f"{year(c) - 1911}年度第1梯次", c["cycle"], date(year(c), 3, 1), date(year(c), 12, 31))
+        for c in PUBLISHED
+    )
+    # Each file sits under its case's cycle, in its lead township's county; the period
+    # runs from the first business's start to the last one's end, which is what the
+    # follow-up's yearly reports cover.
     assert [
         (
             f"{c.cycle}/{c.slug}.md",
             min(b.start for b in c.businesses),
             max(b.end for b in c.businesses),
-            c.county.name,
+            c.county.code,
         )
         for c in cases
-    ] == [
-        ("2024/lieyu-taro-2024.md", "2024-03", "2025-12", "金門縣"),
-        ("2025/alishan-tsou-coffee-2025.md", "2025-02", "2027-12", "嘉義縣"),
-        ("2025/ruisui-pomelo-2025.md", "2025-02", "2027-12", "花蓮縣"),
-        ("2026/chishang-rice-2026.md", "2026-01", "2028-12", "臺東縣"),
-        ("2026/pingxi-mining-village-2026.md", "2026-03", "2028-12", "新北市"),
-        ("2026/wangan-turtle-island-2026.md", "2026-01", "2028-12", "澎湖縣"),
+    ] == sorted(
+        (
+            f"{c['cycle']}/{c['slug']}.md",
+            min(b["start"] for b in c["businesses"]["items"]),
+            max(b["end"] for b in c["businesses"]["items"]),
+            c["lead_township"][:5],
+        )
+        for c in PUBLISHED
+    )
+    assert [(c.slug, c.county.name) for c in cases if c.slug.startswith(("lieyu", "pingxi"))] == [
+        ("lieyu-taro-2024", "金門縣"),
+        ("pingxi-mining-village-2026", "新北市"),
     ]
 
 
-def test_demo_new_cases_have_kpis_that_fall_and_one_from_a_negative_baseline(app: Flask) -> None:
-    run_demo(app)
-    root = Path(app.config["PROPOSALS_DIR"])
+def test_demo_published_cases_fill_every_facet_of_the_showcase(demo: DemoRun) -> None:
+    """All seven regions, the three types, the three cycles and the five strategies,
+    some with English titles and some without."""
+    cases = [snapshot.load(path) for path in sorted(demo.proposals.glob("*/*.md"))]
+
+    assert Counter(c.region for c in cases) == {
+        "北北基宜": 2,
+        "桃竹苗": 2,
+        "中彰投": 2,
+        "雲嘉南": 2,
+        "高高屏": 2,
+        "花東": 3,
+        "澎金馬": 3,
+    }
+    assert Counter(c.type for c in cases) == {"township": 13, "regional": 2, "thematic": 1}
+    assert Counter(code for c in cases for code in c.strategies) == {
+        "hometown_investment": 15,
+        "technology": 13,
+        "ministry_resources": 12,
+        "social_participation": 16,
+        "brand": 16,
+    }
+    assert sum(1 for c in cases if c.title_en) == 12
+    assert len({c.county.code for c in cases}) == 15
+
+
+def test_demo_new_cases_have_kpis_that_fall_and_one_from_a_negative_baseline(demo: DemoRun) -> None:
+    root = demo.proposals
 
     pingxi = snapshot.load(root / "2026" / "pingxi-mining-village-2026.md")
     lieyu = snapshot.load(root / "2024" / "lieyu-taro-2024.md")
@@ -363,10 +443,9 @@ def test_demo_new_cases_have_kpis_that_fall_and_one_from_a_negative_baseline(app
     ]
 
 
-def test_demo_follows_its_cases_up_after_approval(app: Flask, session: Session) -> None:
+def test_demo_follows_its_cases_up_after_approval(session: Session) -> None:
     """Two years of accepted progress, one year, a case at risk, a closed case, and a
     counselling log with an open issue past its due date."""
-    run_demo(app)
 
     def slug(proposal_id: int) -> str:
         proposal = session.get(Proposal, proposal_id)
@@ -401,9 +480,8 @@ def test_demo_follows_its_cases_up_after_approval(app: Flask, session: Session) 
     assert due == {2024: date(2025, 1, 31), 2025: date(2026, 1, 31), 2026: date(2027, 1, 31)}
 
 
-def test_demo_published_files_carry_the_accepted_results(app: Flask) -> None:
-    run_demo(app)
-    root = Path(app.config["PROPOSALS_DIR"])
+def test_demo_published_files_carry_the_accepted_results(demo: DemoRun) -> None:
+    root = demo.proposals
 
     alishan = snapshot.load(root / "2025" / "alishan-tsou-coffee-2025.md")
     lieyu = snapshot.load(root / "2024" / "lieyu-taro-2024.md")

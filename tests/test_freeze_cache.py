@@ -21,6 +21,7 @@ from werkzeug.exceptions import NotFound
 
 from portal import snapshot, text
 from portal.config import PROJECT_ROOT
+from portal.demo import demo_cases
 from portal.showcase import build as build_module
 from portal.showcase import create_showcase_app, site
 from portal.showcase.build import build
@@ -75,14 +76,10 @@ def test_libyaml_is_used_where_pyyaml_has_it() -> None:
 def test_both_parsers_read_the_demo_cases_alike(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     run_demo(app)
     paths = sorted(Path(app.config["PROPOSALS_DIR"]).glob("*/*.md"))
-    assert [str(p.relative_to(p.parents[1])) for p in paths] == [
-        "2024/lieyu-taro-2024.md",
-        "2025/alishan-tsou-coffee-2025.md",
-        "2025/ruisui-pomelo-2025.md",
-        "2026/chishang-rice-2026.md",
-        "2026/pingxi-mining-village-2026.md",
-        "2026/wangan-turtle-island-2026.md",
-    ]
+    assert [str(p.relative_to(p.parents[1])) for p in paths] == sorted(
+        f"{case['cycle']}/{case['slug']}.md" for case in demo_cases() if case["stage"] == "published"
+    )
+    assert len(paths) == 16
     for path in paths:
         text = front_matter(path)
         assert yaml.load(text, Loader=snapshot._FastLoader) == yaml.load(text, Loader=snapshot._Loader)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from portal import meetings, operations, publish, review, snapshot
 from portal.config import PROJECT_ROOT
 from portal.db.models import Proposal, ReviewAssignment
+from portal.demo import demo_cases
 from portal.domain.meetings import MeetingKind
 from portal.domain.roles import Role
 from portal.domain.workflow import Action
@@ -561,60 +562,36 @@ def test_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
 # --- demo and command line -----------------------------------------------------------------
 
 CHISHANG, WANGAN = "2026/chishang-rice-2026.md", "2026/wangan-turtle-island-2026.md"
-DEMO_FILES = [
-    "2024/lieyu-taro-2024.md",
-    "2025/alishan-tsou-coffee-2025.md",
-    "2025/ruisui-pomelo-2025.md",
-    CHISHANG,
-    "2026/pingxi-mining-village-2026.md",
-    WANGAN,
-]
+PUBLISHED_DEMOS = [case for case in demo_cases() if case["stage"] == "published"]
+# The published demo cases in the order the portal writes them: by cycle, then as the
+# demo created them.
+DEMO_ORDER = [f"{case['cycle']}/{case['slug']}.md" for case in sorted(PUBLISHED_DEMOS, key=lambda case: case["cycle"])]
+DEMO_FILES = sorted(DEMO_ORDER)
+COUNCILS = {
+    "2024": Approval("第1次地方創生會報", date(2024, 8, 20)),
+    "2025": Approval("第2次地方創生會報", date(2025, 8, 19)),
+    "2026": Approval(DEMO_MEETING, DECIDED_ON),
+}
 
 
-def test_demo_writes_its_six_published_cases_each_under_its_cycle(app: Flask) -> None:
+def test_demo_writes_its_published_cases_each_under_its_cycle(app: Flask) -> None:
     run_demo(app)
 
     root = Path(app.config["PROPOSALS_DIR"])
     files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     cases = [snapshot.load(root / name) for name in files]
+    assert len(files) == 16
     assert files == DEMO_FILES
-    assert [(c.slug, c.title, c.township.name, c.decision) for c in cases] == [
-        (
-            "lieyu-taro-2024",
-            "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫",
-            "烈嶼鄉",
-            Approval("第1次地方創生會報", date(2024, 8, 20)),
-        ),
-        (
-            "alishan-tsou-coffee-2025",
-            "阿里山鄒族咖啡與達娜伊谷山林共管計畫",
-            "阿里山鄉",
-            Approval("第2次地方創生會報", date(2025, 8, 19)),
-        ),
-        (
-            "ruisui-pomelo-2025",
-            "瑞穗文旦與溫泉小鎮：果園接班與溫泉街再生計畫",
-            "瑞穗鄉",
-            Approval("第2次地方創生會報", date(2025, 8, 19)),
-        ),
-        (
-            "chishang-rice-2026",
-            "池上米鄉共好：稻作文化與有機循環創生計畫",
-            "池上鄉",
-            Approval(DEMO_MEETING, DECIDED_ON),
-        ),
-        (
-            "pingxi-mining-village-2026",
-            "平溪礦村再生：老屋共居與天燈之外的慢遊計畫",
-            "平溪區",
-            Approval(DEMO_MEETING, DECIDED_ON),
-        ),
-        (
-            "wangan-turtle-island-2026",
-            "望安綠蠵龜之島：花宅聚落慢活創生計畫",
-            "望安鄉",
-            Approval(DEMO_MEETING, DECIDED_ON),
-        ),
+    # Each approved at the 會報 of its own cycle.
+    assert [(c.slug, c.decision) for c in cases] == [
+        (case["slug"], COUNCILS[case["cycle"]])
+        for case in sorted(PUBLISHED_DEMOS, key=lambda case: f"{case['cycle']}/{case['slug']}.md")
+    ]
+    assert [
+        (c.slug, c.title, c.township.name) for c in cases if c.slug in {"lieyu-taro-2024", "chishang-rice-2026"}
+    ] == [
+        ("lieyu-taro-2024", "烈嶼芋頭共好：小金門芋作加工與閩南古厝再生計畫", "烈嶼鄉"),
+        ("chishang-rice-2026", "池上米鄉共好：稻作文化與有機循環創生計畫", "池上鄉"),
     ]
 
 
@@ -629,13 +606,8 @@ def test_publish_all_rewrites_missing_files_and_names_strays(app: Flask) -> None
 
     assert (result.exit_code, result.output) == (
         0,
-        "  2024/lieyu-taro-2024.md：未變更\n"
-        "  2025/alishan-tsou-coffee-2025.md：未變更\n"
-        "  2025/ruisui-pomelo-2025.md：未變更\n"
-        "  2026/wangan-turtle-island-2026.md：未變更\n"
-        "  2026/chishang-rice-2026.md：新增\n"
-        "  2026/pingxi-mining-village-2026.md：未變更\n"
-        "共 6 件已公開案例：新增 1、更新 0、未變更 5。\n"
+        "".join(f"  {name}：{'新增' if name == CHISHANG else '未變更'}\n" for name in DEMO_ORDER)
+        + "共 16 件已公開案例：新增 1、更新 0、未變更 15。\n"
         f"注意：{root} 中有 1 個檔案沒有對應的已公開提案（未刪除，請確認後自行處理）：\n"
         "  2026/old-case.md\n",
     )

@@ -15,6 +15,7 @@ from flask import Flask
 
 from portal import db
 from portal.config import PROJECT_ROOT
+from portal.demo import demo_cases as demo_data
 from portal.showcase import create_showcase_app
 from portal.showcase.build import BuildSummary, build
 from portal.showcase.cases import load_priority
@@ -242,7 +243,7 @@ PRIVATE = ["王○○", "@example.org", "陳委員", "黃委員", "張委員", "
 
 @pytest.fixture(scope="module")
 def demo_cases(tmp_path_factory: pytest.TempPathFactory, template_db: TemplateDatabase) -> Path:
-    """The demo's six published cases, written once by the real publish step."""
+    """The demo's published cases, written once by the real publish step."""
     folder = tmp_path_factory.mktemp("demo")
     template_db.copy_to(folder)
     app = make_app(folder)
@@ -264,14 +265,8 @@ def test_demo_cases_build_into_case_pages_with_every_section(published: Path, tm
     build(showcase(tmp_path, content), destination)
 
     slugs = sorted(p.stem for p in published.glob("*/*.md"))
-    assert slugs == [
-        "alishan-tsou-coffee-2025",
-        "chishang-rice-2026",
-        "lieyu-taro-2024",
-        "pingxi-mining-village-2026",
-        "ruisui-pomelo-2025",
-        "wangan-turtle-island-2026",
-    ]
+    assert slugs == sorted(case["slug"] for case in demo_data() if case["stage"] == "published")
+    assert len(slugs) == 16
     for slug in slugs:
         page = (destination / "cases" / slug / "index.html").read_text("utf-8")
         headings = [
@@ -334,7 +329,8 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
     # The search index is made again too (its files are named by content hashes).
     index = {name for name in rewritten if name.startswith("pagefind/")}
     changed = sorted(rewritten - index)
-    # The case itself, and every listing it appears on; the other case's pages stay as they were.
+    # The case itself, and every listing it appears on; the other cases' pages stay as they
+    # were, and so does the home page, whose six newest cases 池上 is not among.
     assert changed == [
         "cases/chishang-rice-2026/index.html",
         "cases/index.html",
@@ -345,13 +341,11 @@ def test_republishing_one_case_rewrites_only_its_pages_and_listings(
         "en/cases/chishang-rice-2026/index.html",
         "en/cases/index.html",
         "en/county/10014/index.html",
-        "en/index.html",
         "en/region/hualien-taitung/index.html",
         *(f"en/strategy/{code}/index.html" for code in CHISHANG_STRATEGIES),
         "en/type/township/index.html",
         "en/year/2026/index.html",
         "feed.xml",
-        "index.html",
         "region/hualien-taitung/index.html",
         *(f"strategy/{code}/index.html" for code in CHISHANG_STRATEGIES),
         "type/township/index.html",
@@ -397,7 +391,7 @@ def test_facet_pages_and_browse_page(published: Path, tmp_path: Path, content: P
         "strategy/brand": (True, True),
     }
     browse = (destination / "browse/index.html").read_text("utf-8")
-    assert 'href="../region/islands/index.html">澎金馬</a>（2）' in browse  # 望安 and 烈嶼
+    assert 'href="../region/islands/index.html">澎金馬</a>（3）' in browse  # 望安, 烈嶼 and 東引
 
 
 def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: Path) -> None:
@@ -467,23 +461,31 @@ def test_statistics_page_charts_agree_with_the_cases(published: Path, tmp_path: 
 
     html = (destination / "statistics/index.html").read_text("utf-8")
     document = json.loads((destination / "data/cases.json").read_text("utf-8"))
-    assert table_rows(html, "by-region-heading") == [("北北基宜", "1"), ("雲嘉南", "1"), ("花東", "2"), ("澎金馬", "2")]
-    assert table_rows(html, "by-type-heading") == [("鄉鎮單元", "6")]
-    assert table_rows(html, "by-year-heading") == [("2024", "1"), ("2025", "2"), ("2026", "3")]
+    assert table_rows(html, "by-region-heading") == [
+        ("北北基宜", "2"),
+        ("桃竹苗", "2"),
+        ("中彰投", "2"),
+        ("雲嘉南", "2"),
+        ("高高屏", "2"),
+        ("花東", "3"),
+        ("澎金馬", "3"),
+    ]
+    assert table_rows(html, "by-type-heading") == [("鄉鎮單元", "13"), ("區域型", "2"), ("主題型", "1")]
+    assert table_rows(html, "by-year-heading") == [("2024", "4"), ("2025", "5"), ("2026", "7")]
     assert table_rows(html, "by-strategy-heading") == [
-        ("企業投資故鄉", "6"),
-        ("科技導入", "5"),
-        ("整合部會創生資源", "4"),
-        ("社會參與創生", "6"),
-        ("品牌建立", "6"),
+        ("企業投資故鄉", "15"),
+        ("科技導入", "13"),
+        ("整合部會創生資源", "12"),
+        ("社會參與創生", "16"),
+        ("品牌建立", "16"),
     ]
     funding = table_rows(html, "funding-heading")
     assert funding == [
-        ("中央部會計畫", "51,620"),
-        ("縣市政府", "3,200"),
-        ("鄉鎮市區公所", "2,600"),
-        ("花東基金", "2,500"),
-        ("民間投資", "28,600"),
+        ("中央部會計畫", "120,720"),
+        ("縣市政府", "9,700"),
+        ("鄉鎮市區公所", "4,700"),
+        ("花東基金", "4,500"),
+        ("民間投資", "60,400"),
     ]
     assert sum(int(v.replace(",", "")) for _, v in funding) == sum(c["budget_total"] for c in document["cases"])
     matched = table_rows(html, "matched-heading")
@@ -562,16 +564,19 @@ def test_listings_paginate_by_path(published: Path, tmp_path: Path, content: Pat
 
     first = (destination / "cases/index.html").read_text("utf-8")
     second = (destination / "cases/page/2/index.html").read_text("utf-8")
-    fifth = (destination / "cases/page/5/index.html").read_text("utf-8")
-    # Six demo cases published the same day, one a page: 望安 first, 池上 fifth.
-    assert ("望安綠蠵龜之島" in first, "池上米鄉共好" in first) == (True, False)
-    assert ("望安綠蠵龜之島" in fifth, "池上米鄉共好" in fifth) == (False, True)
-    assert "<p>6 個案例，第 2 頁，共 6 頁</p>" in second
+    third = (destination / "cases/page/3/index.html").read_text("utf-8")
+    fifteenth = (destination / "cases/page/15/index.html").read_text("utf-8")
+    # Sixteen demo cases published the same day, one a page, by slug from the end of
+    # the alphabet: 左鎮 first, 望安 third, 池上 fifteenth.
+    assert ("左鎮惡地化石小鎮" in first, "望安綠蠵龜之島" in first) == (True, False)
+    assert ("望安綠蠵龜之島" in third, "池上米鄉共好" in third) == (True, False)
+    assert ("望安綠蠵龜之島" in fifteenth, "池上米鄉共好" in fifteenth) == (False, True)
+    assert "<p>16 個案例，第 2 頁，共 16 頁</p>" in second
     assert '<a href="../../index.html" rel="prev">← 上一頁</a>' in second
     assert '<a href="page/2/index.html" rel="next">下一頁 →</a>' in first
     assert (destination / "type/township/page/2/index.html").is_file()
     assert not (destination / "cases/page/1").exists()
-    assert not (destination / "cases/page/7").exists()
+    assert not (destination / "cases/page/17").exists()
     assert not (destination / "county/10016/page/2").exists()
 
 
@@ -596,7 +601,7 @@ def test_english_listings_have_english_chrome_and_labels(published: Path, tmp_pa
     assert 'href="../../../county/10016/index.html" lang="zh-Hant-TW">中文</a>' in county
     assert "<h1>Penghu, Kinmen and Lienchiang</h1>" in region
     assert '<h2 id="facet-strategy">By strategy (the five arrows)</h2>' in browse
-    assert 'href="../strategy/brand/index.html">Brand building</a> (6)' in browse
+    assert 'href="../strategy/brand/index.html">Brand building</a> (16)' in browse
 
 
 def test_two_cases_with_one_slug_fail_the_build_naming_both_files(

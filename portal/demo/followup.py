@@ -5,6 +5,7 @@ reviews and closing, each through the portal's own operations."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,14 @@ from portal.domain.meetings import MeetingKind
 from portal.domain.workflow import Action
 
 FOLLOWUP = Path(__file__).with_name("followup.yaml")
+# libyaml's parser where PyYAML has it (several times faster than the Python one, same data).
+YAML_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@cache
 def plan() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(FOLLOWUP.read_text("utf-8"))
+    """followup.yaml, read once per process (every approved case looks itself up in it)."""
+    loaded: dict[str, Any] = yaml.load(FOLLOWUP.read_text("utf-8"), Loader=YAML_LOADER)
     return loaded
 
 
