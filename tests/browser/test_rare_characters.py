@@ -73,24 +73,27 @@ def bare_browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactor
 
 
 def drawn(page: Page, codes: tuple[int, ...]) -> list[bytes]:
-    """Pictures of each character alone in the page's own fonts, large."""
+    """Pictures of each character alone in the page's own fonts, large, one after the
+    other in the same place (so that two missing-glyph boxes are the same picture)."""
     page.evaluate(
-        """async (codes) => {
-            const probe = document.createElement("p");
-            for (const code of codes) {
-                const one = document.createElement("span");
-                one.textContent = String.fromCodePoint(code);
-                one.style.fontSize = "64px";
-                probe.append(one);
-            }
+        """() => {
+            const probe = document.createElement("span");
             probe.id = "rare-probe";
+            probe.style.fontSize = "64px";
             document.querySelector("main").prepend(probe);
-            await document.fonts.ready;
-        }""",
-        list(codes),
+        }"""
     )
-    spans = page.locator("#rare-probe span")
-    pictures = [spans.nth(n).screenshot() for n in range(len(codes))]
+    pictures = []
+    for code in codes:
+        page.evaluate(
+            """async (code) => {
+                document.getElementById("rare-probe").textContent = String.fromCodePoint(code);
+                await document.fonts.ready;
+                await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+            }""",
+            code,
+        )
+        pictures.append(page.locator("#rare-probe").screenshot())
     page.evaluate("document.getElementById('rare-probe').remove()")
     return pictures
 
@@ -123,7 +126,7 @@ def assert_drawn_from_the_web_font(page: Page, heading: str) -> None:
     title = page.get_by_role("heading", name=heading, exact=True).first
     with_font = title.screenshot()
     without_the_web_font(page)
-    assert title.screenshot() != with_font
+    assert title.screenshot() != with_font, "the heading looks the same without the web font"
 
 
 def mapped(cmap: str) -> set[str]:
