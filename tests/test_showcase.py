@@ -67,7 +67,7 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "search/index.html",
         "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (28, 0, 0)
+    assert (summary.written, summary.unchanged, summary.removed) == (29, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -126,8 +126,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 28, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 26, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 29, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 27, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
