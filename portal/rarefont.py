@@ -8,19 +8,20 @@ CNS 11643 全字庫 TW-Sung Ext-B font (Debian's `fonts-cns11643-sung`). The fam
 the named fonts in the style sheet's font list (`--font` in portal.css), so all other text
 keeps the reader's fonts, and a reader whose fonts have the character sees it in them.
 
-The showcase builds its subset when it is frozen (`portal.showcase.rarefont`), the portal
+The showcase builds its subset when it is frozen (`portal.showcase.fonts`), the portal
 when a page is shown (`portal.views.fonts`). Both come through here: the same code points
 and source font always give the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import io
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # The family name the style sheets use; portal.css lists it in `--font`.
@@ -49,7 +50,7 @@ _NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 
 
 def flavor() -> str:
-    """ "woff2" where brotli is installed, else "woff" (zlib, always there)."""
+    """The subsets' format: WOFF2 where brotli is installed, else WOFF (zlib is always there)."""
     return "woff2" if importlib.util.find_spec("brotli") is not None else "woff"
 
 
@@ -76,8 +77,21 @@ def covered(source: Path) -> frozenset[int]:
 def _covered(path: str, _mtime_ns: int, _size: int) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # imported when first needed: it takes a while
 
-    with TTFont(path, lazy=True) as font:
+    with _quiet(), TTFont(path, lazy=True) as font:
         return frozenset(code for code in font.getBestCmap() if code > 0xFFFF)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """fontTools' warnings off: the CNS fonts' glyph-name table is short of data, which
+    it logs on every load, and glyph names are not used here."""
+    log = logging.getLogger("fontTools")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def subset(source: Path, codepoints: Iterable[int], kind: str | None = None) -> bytes:
@@ -98,21 +112,16 @@ def _subset(path: str, _mtime_ns: int, _size: int, codepoints: tuple[int, ...], 
     options.name_IDs = list(_NAME_IDS)
     options.recalc_timestamp = False
     options.drop_tables = [*options.drop_tables, "FFTM"]  # FontForge's timestamps
-    # The CNS fonts' glyph-name table is short of data; fontTools logs that for every
-    # load, and glyph names are not kept anyway.
-    fonttools_log = logging.getLogger("fontTools")
-    level = fonttools_log.level
-    fonttools_log.setLevel(logging.ERROR)
-    try:
+    out = io.BytesIO()
+    with _quiet():
         font = subsetter.load_font(path, options, lazy=True, dontLoadGlyphNames=True)
-        cutter = subsetter.Subsetter(options)
-        cutter.populate(unicodes=codepoints)
-        cutter.subset(font)
-        out = io.BytesIO()
-        subsetter.save_font(font, out, options)
-        font.close()
-    finally:
-        fonttools_log.setLevel(level)
+        try:
+            cutter = subsetter.Subsetter(options)
+            cutter.populate(unicodes=codepoints)
+            cutter.subset(font)
+            subsetter.save_font(font, out, options)
+        finally:
+            font.close()
     return out.getvalue()
 
 

@@ -205,6 +205,9 @@ def test_fonts_not_in_any_style_sheet_are_not_found(app: Flask, source: Path, pa
 # --- the showcase ---------------------------------------------------------------------------
 
 
+FOOTER = "罕用字字型：全字庫正宋體 Ext-B，國家發展委員會（政府資料開放授權條款第1版）。"
+
+
 def publish_rare_case(tmp_path: Path) -> snapshot.Case:
     case = every_field_case()  # 𥕢 and 𡘙 in its title, a business and the DNA
     path = tmp_path / "proposals" / case.cycle / f"{case.slug}.md"
@@ -239,6 +242,7 @@ def test_showcase_ships_a_subset_of_the_cases_rare_characters(tmp_path: Path, so
         "../../static/css/portal.css",
         f"../../static/fonts/rare.css?v={version}",
     ]
+    assert FOOTER in case_page
 
     reference = tmp_path / "reference" / "build"
     build(showcase(tmp_path, RARE_FONT=str(source), BUILD_DIR=str(reference)), reference)
@@ -260,6 +264,7 @@ def test_showcase_without_the_source_font_is_built_and_warns(tmp_path: Path, cap
     assert fonts_folder(tmp_path / "build") == {"rare.css": rarefont.font_face("", ()).encode()}
     case_page = (tmp_path / "build" / "cases" / case.slug / "index.html").read_text("utf-8")
     assert (RARE[0] in case_page, STYLESHEETS.findall(case_page)) == (True, ["../../static/css/portal.css"])
+    assert FOOTER not in case_page
 
 
 def test_showcase_names_the_characters_its_source_font_lacks(
