@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from portal.domain.rounds import reminder_days
+from portal.rarefont import DEFAULT_SOURCE as DEFAULT_RARE_FONT
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ ENV_KEYS = (
     "PROXY_HOPS",
     "ROUND_REMINDER_DAYS",
     "REPORT_REMINDER_DAYS",
+    "RARE_FONT",
 )
 
 INT_KEYS = {
@@ -101,6 +103,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ROUND_REMINDER_DAYS": "7,1",
         # Days before each year's progress-report due date that `portal reports remind` reminds.
         "REPORT_REMINDER_DAYS": "14,3",
+        # The font the rare-character subsets are cut from (portal/rarefont.py); none: no subsets.
+        "RARE_FONT": DEFAULT_RARE_FONT,
     }
 
 

@@ -71,7 +71,7 @@ def rebuild(
 
 def showcase_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The portal's settings the showcase shares."""
-    return {key: config[key] for key in ("PROPOSALS_DIR", "CONTENT_DIR", "BUILD_DIR") if key in config}
+    return {key: config[key] for key in ("PROPOSALS_DIR", "CONTENT_DIR", "BUILD_DIR", "RARE_FONT") if key in config}
 
 
 @click.command("freeze")

@@ -96,6 +96,13 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
     ("auth.set_password", "/auth/set-password/<token>", "GET"): ("/auth/set-password/not-a-token", EVERYONE),
     ("auth.set_password", "/auth/set-password/<token>", "POST"): ("/auth/set-password/not-a-token", EVERYONE),
     ("notifications.inbox", "/notifications/", "GET"): ("/notifications/", SIGNED_IN),
+    # The rare-character font: public like the style sheet; a font for code points the
+    # source font lacks (U+10000 is not a CJK character) is not found, for anyone.
+    ("fonts.style", "/fonts/rare-<key>.css", "GET"): ("/fonts/rare-25562.css", EVERYONE),
+    ("fonts.font", "/fonts/rare-<key>.<any(woff2, woff):kind>", "GET"): (
+        "/fonts/rare-10000.woff2",
+        {actor: HIDDEN for actor in ACTORS},
+    ),
     ("notifications.mark_read", "/notifications/read", "POST"): ("/notifications/read", SIGNED_IN),
     # Proposals
     ("wizard.new", "/proposals/new", "GET"): (

@@ -232,6 +232,8 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
             ("/auth/set-password/not-a-token", "anonymous", 410),
         ],
         "notifications.inbox": [("/notifications/", "township", 200)],
+        "fonts.style": [("/fonts/rare-21619-25562.css", "anonymous", 200)],
+        "fonts.font": [("/fonts/rare-10000.woff2", "anonymous", 404)],
         "proposals.detail": [(f"/proposals/{draft}", "township", 200), ("/proposals/999999", "township", 404)],
         "wizard.one_page": [
             (f"/proposals/{draft}/brief", "township", 200),

@@ -14,6 +14,7 @@ from flask import Flask
 
 from portal import i18n
 from portal.config import PROJECT_ROOT
+from portal.rarefont import DEFAULT_SOURCE
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -27,6 +28,8 @@ def create_showcase_app(test_config: dict[str, Any] | None = None) -> Flask:
         CONTENT_DIR=os.environ.get("PORTAL_CONTENT_DIR") or str(PROJECT_ROOT / "content"),
         BUILD_DIR=os.environ.get("PORTAL_BUILD_DIR") or str(PROJECT_ROOT / "build"),
         SITE_URL=os.environ.get("PORTAL_SITE_URL") or "https://example.org/",
+        # The font the rare-character subset is cut from (portal/rarefont.py).
+        RARE_FONT=os.environ.get("PORTAL_RARE_FONT") or DEFAULT_SOURCE,
         # Relative links let the frozen site work under any sub-path of any host.
         FREEZER_RELATIVE_URLS=True,
         # A broken page must fail the build, not become a file with an error in it.
@@ -37,7 +40,8 @@ def create_showcase_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(test_config or {})
     i18n.init_app(app)
 
-    from portal.showcase import site
+    from portal.showcase import fonts, site
 
     site.init_app(app)
+    fonts.init_app(app)
     return app

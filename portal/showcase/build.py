@@ -39,8 +39,8 @@ from pathlib import Path
 from flask import Flask
 from flask_frozen import Freezer, MissingURLGeneratorWarning
 
-from portal import text
-from portal.showcase import search, site
+from portal import rarefont, text
+from portal.showcase import fonts, search, site
 from portal.showcase.cases import cache_file
 from portal.showcase.headers import SERVICE_FILES, write_headers_file
 from portal.snapshot import FrontMatterCache
@@ -137,6 +137,7 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
         app.config["FREEZER_DESTINATION"] = str(staging)
         freezer = Freezer(app, with_static_files=True)
         freezer.register_generator(site.url_generators)
+        freezer.register_generator(fonts.url_generators)
         with warnings.catch_warnings():
             # No published case yet means no case pages: a valid, if small, site.
             warnings.simplefilter("ignore", MissingURLGeneratorWarning)
@@ -167,13 +168,26 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
 
 
 # Libraries whose version can change what a build writes.
-_LIBRARIES = ("flask", "frozen-flask", "jinja2", "werkzeug", "markdown", "bleach", "pyyaml", "pagefind", "babel")
+_LIBRARIES = (
+    "flask",
+    "frozen-flask",
+    "jinja2",
+    "werkzeug",
+    "markdown",
+    "bleach",
+    "pyyaml",
+    "pagefind",
+    "babel",
+    "fonttools",
+    "brotli",
+)
 
 
 def _inputs(app: Flask) -> str:
     """A digest of everything a build is made from: the case files, the site pages, the
     templates, this package's code and data (static files included), the library
-    versions, the app's URL rules and its plain configuration values. Equal digests
+    versions, the rare-character source font (its size and time: it is large), the
+    app's URL rules and its plain configuration values. Equal digests
     mean an equal site, so a build with nothing changed renders nothing."""
     digest = hashlib.sha256()
     roots = {
@@ -194,6 +208,10 @@ def _inputs(app: Flask) -> str:
             digest.update(f"{library} {importlib.metadata.version(library)}\0".encode())
         except importlib.metadata.PackageNotFoundError:
             digest.update(f"{library} -\0".encode())
+    source = rarefont.source_font(app.config.get("RARE_FONT"))
+    if source is not None:
+        stat = source.stat()
+        digest.update(f"rare-font {stat.st_size} {stat.st_mtime_ns}\0".encode())
     rules = sorted((rule.rule, rule.endpoint, sorted(rule.methods or ())) for rule in app.url_map.iter_rules())
     config = {k: v for k, v in app.config.items() if isinstance(v, str | int | float | bool | type(None))}
     digest.update(json.dumps([rules, sorted(config.items())], default=str).encode())

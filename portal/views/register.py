@@ -19,6 +19,7 @@ from portal.views import (
     admin,
     counsel,
     followup,
+    fonts,
     localtime,
     main,
     meetings,
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     for module in (followup, counsel, reports, yearend):
         app.register_blueprint(module.bp)
     app.register_blueprint(results_views.bp)
+    app.register_blueprint(fonts.bp)
 
     labels = operations.action_labels()
     app.jinja_env.filters["localtime"] = localtime
