@@ -23,6 +23,7 @@ SAMPLE = (
     "detail-admin",
     "review-score",
     "review-decide",
+    "review-history",
     "review-ranking",
     "admin-users",
     "notifications",
