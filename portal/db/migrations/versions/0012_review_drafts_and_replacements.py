@@ -8,8 +8,11 @@ and revision (`replaces_id IS NULL`), and `replaces_id` is unique, so every row 
 replaced at most once and each chain ends in exactly one standing review. Partial
 indexes work the same on SQLite (3.8+) and PostgreSQL.
 
-The review table keeps its guard triggers: SQLite re-creates the table to drop the
-constraint, so the guards are lifted for the change and restored (audited).
+The review table keeps its guard triggers. PostgreSQL alters the table in place, and
+the triggers stay. SQLite re-creates the table to drop the constraint, which drops its
+triggers, so they are lifted for the change and restored (`history.lifted`, audited);
+a new database, with no review and no audit event yet, has nothing to protect and no
+log to write to, and is migrated without the event.
 
 Revision ID: 0012
 Revises: 0011
@@ -17,6 +20,9 @@ Create Date: 2026-11-30
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import sqlalchemy as sa
 from alembic import op
@@ -30,6 +36,21 @@ branch_labels = None
 depends_on = None
 
 FIRST_OF_REVIEWER = sa.text("replaces_id IS NULL")
+
+
+@contextmanager
+def _triggers_restored(bind: sa.Connection) -> Iterator[None]:
+    definitions = history.drop_triggers(bind)
+    yield
+    history.restore_triggers(bind, definitions)
+
+
+def _guards_lifted(reason: str) -> AbstractContextManager[None]:
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    written = bind.scalar(sa.text("SELECT (SELECT COUNT(*) FROM review) + (SELECT COUNT(*) FROM audit_event)"))
+    return history.lifted(bind, reason) if written else _triggers_restored(bind)
 
 
 def upgrade() -> None:
@@ -56,7 +77,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_review_draft_proposal_id"), ["proposal_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_review_draft_reviewer_id"), ["reviewer_id"], unique=False)
 
-    with history.lifted(op.get_bind(), "0012：審查評分可於決定前修改（新增 replaces_id，每位委員每版一筆有效評分）"):
+    with _guards_lifted("0012：審查評分可於決定前修改（新增 replaces_id，每位委員每版一筆有效評分）"):
         with op.batch_alter_table("review", schema=None) as batch_op:
             batch_op.add_column(sa.Column("replaces_id", sa.Integer(), nullable=True))
             batch_op.drop_constraint("uq_review_revision_id", type_="unique")
@@ -74,7 +95,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Fails while a changed review exists: the old constraint allows one row per reviewer."""
-    with history.lifted(op.get_bind(), "0012 還原：審查評分回到每位委員每版一筆"):
+    with _guards_lifted("0012 還原：審查評分回到每位委員每版一筆"):
         op.drop_index("uq_review_first_of_reviewer", table_name="review")
         with op.batch_alter_table("review", schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f("fk_review_replaces_id_review"), type_="foreignkey")
