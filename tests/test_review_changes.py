@@ -384,7 +384,7 @@ def test_ndc_history_shows_old_and_new_values(world: Round) -> None:
         re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d", "TIME", visible_text(tr)) for tr in re.findall(r"<tr.*?</tr>", body, re.S)
     ]
     assert shown == [
-        f"{reviewer.name} TIME 已修改（TIME 改為下一筆） 4 4 4 是 否 中 （空白） （空白）",
+        f"{reviewer.name} TIME 已被下一筆取代 4 4 4 是 否 中 （空白） （空白）",
         f"{reviewer.name} TIME 有效 2 4 4 是 否 中 重新評估 （空白）",
     ]
 
