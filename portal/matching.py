@@ -52,7 +52,7 @@ class Aggregate:
 
 
 def aggregates(session: Session, proposal_ids: Sequence[int]) -> dict[int, Aggregate]:
-    """Each proposal's aggregate over the reviews of its current revision: one query."""
+    """Each proposal's aggregate over the standing reviews of its current revision: one query."""
     rubric = review.rubric()
     reviews: dict[int, list[Review]] = defaultdict(list)
     if proposal_ids:
@@ -60,7 +60,7 @@ def aggregates(session: Session, proposal_ids: Sequence[int]) -> dict[int, Aggre
             select(Review)
             .join(Revision, Review.revision_id == Revision.id)
             .join(Proposal, Revision.proposal_id == Proposal.id)
-            .where(Revision.number == Proposal.revision_count, Proposal.id.in_(proposal_ids))
+            .where(Revision.number == Proposal.revision_count, Proposal.id.in_(proposal_ids), Review.standing())
         ):
             reviews[r.proposal_id].append(r)
     found = {}

@@ -95,7 +95,7 @@ def screened(session: Session, rubric: scoring.Rubric) -> list[Proposal]:
         select(Proposal, Review)
         .join(Revision, Revision.proposal_id == Proposal.id)
         .join(Review, Review.revision_id == Revision.id)
-        .where(Proposal.status == State.IN_REVIEW, Revision.number == Proposal.revision_count)
+        .where(Proposal.status == State.IN_REVIEW, Revision.number == Proposal.revision_count, Review.standing())
         .order_by(Proposal.id, Review.id)
     )
     proposals: dict[int, Proposal] = {}

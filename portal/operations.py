@@ -69,6 +69,7 @@ OTHER_ACTIONS = {
     "conflict_add": "登記利益迴避",
     "assign_more": "增派審查委員",
     "review": "送出評分",
+    "review_edit": "修改評分",
     "meeting_add": "登錄會報會議",
     "agenda_add": "列入會議議程",
     "match_offer": "部會提議媒合計畫",

@@ -30,9 +30,11 @@ from portal.db.models import (
     Proposal,
     Review,
     ReviewAssignment,
+    ReviewDraft,
     Revision,
     Township,
     User,
+    utcnow,
 )
 from portal.domain import permissions as perm
 from portal.domain.affiliation import Place, places_named
@@ -224,22 +226,24 @@ class ReviewInput:
 
 
 def review_of(session: Session, proposal: Proposal, reviewer: User) -> Review | None:
-    """The reviewer's review of the proposal's current revision, if written."""
+    """The reviewer's standing review of the proposal's current revision, if written."""
     revision = proposal.current_revision
     if revision is None:
         return None
-    return session.scalar(select(Review).where(Review.revision_id == revision.id, Review.reviewer_id == reviewer.id))
+    return session.scalar(
+        select(Review).where(Review.revision_id == revision.id, Review.reviewer_id == reviewer.id, Review.standing())
+    )
 
 
 def scored_counts(session: Session, proposal_ids: list[int]) -> dict[int, int]:
-    """How many reviews each proposal has of its current revision: one query."""
+    """How many reviewers scored each proposal's current revision: one query."""
     if not proposal_ids:
         return {}
     rows = session.execute(
         select(Review.proposal_id, func.count())
         .join(Revision, Review.revision_id == Revision.id)
         .join(Proposal, Revision.proposal_id == Proposal.id)
-        .where(Revision.number == Proposal.revision_count, Proposal.id.in_(proposal_ids))
+        .where(Revision.number == Proposal.revision_count, Proposal.id.in_(proposal_ids), Review.standing())
         .group_by(Review.proposal_id)
     )
     return {proposal_id: count for proposal_id, count in rows}
@@ -258,6 +262,25 @@ def reviewed_current(session: Session, reviewer: User, proposal_ids: list[int]) 
                 Review.reviewer_id == reviewer.id,
                 Revision.number == Proposal.revision_count,
                 Proposal.id.in_(proposal_ids),
+                Review.standing(),
+            )
+        )
+    )
+
+
+def drafted_current(session: Session, reviewer: User, proposal_ids: list[int]) -> set[int]:
+    """Which of the proposals the reviewer has a draft score of, for the current revision."""
+    if not proposal_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(ReviewDraft.proposal_id)
+            .join(Revision, ReviewDraft.revision_id == Revision.id)
+            .join(Proposal, Revision.proposal_id == Proposal.id)
+            .where(
+                ReviewDraft.reviewer_id == reviewer.id,
+                Revision.number == Proposal.revision_count,
+                Proposal.id.in_(proposal_ids),
             )
         )
     )
@@ -272,20 +295,110 @@ def last_scored(session: Session, proposal: Proposal, reviewer: User) -> Review 
     )
 
 
-def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: Rubric, data: ReviewInput) -> Review:
-    """Store a review of the current revision, bound to the rubric version."""
+ALREADY_SCORED = "您已送出 {label} 的評分，這次沒有再送出。要修改請按「修改評分」。"
+STALE_EDIT = (
+    "您開啟這個頁面後，{label} 的評分已在另一個分頁修改，這次沒有送出。"
+    "您輸入的內容都還在下方；請重新開啟「修改評分」比對後再送出。"
+)
+NOTHING_CHANGED = "評分沒有任何修改，這次沒有送出。"
+# States a proposal reaches by a decision of the NDC.
+DECIDED = (State.APPROVED, State.NOT_APPROVED, State.REVISION_REQUESTED, State.PUBLISHED)
+
+
+class DraftConflict(DomainError):
+    """The draft was saved or submitted in another tab after this form was opened."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "這份評分草稿在您開啟頁面後，已在另一個分頁暫存或送出，這次沒有儲存。"
+            "您輸入的內容都還在下方；另一個分頁暫存的內容列在表單上方，確認後再按一次「暫存」即以您的內容為準。"
+        )
+
+
+def draft_of(session: Session, proposal: Proposal, reviewer: User) -> ReviewDraft | None:
+    """The reviewer's draft of a score of the current revision; nobody else's."""
+    revision = proposal.current_revision
+    if revision is None:
+        return None
+    return session.scalar(
+        select(ReviewDraft).where(ReviewDraft.revision_id == revision.id, ReviewDraft.reviewer_id == reviewer.id)
+    )
+
+
+def _check_scorable(session: Session, proposal: Proposal, reviewer: User, revision_id: int | None) -> Revision:
+    """The current revision, if `reviewer` may score or re-score it now (checked after
+    taking the proposal's row lock, so a decision taken meanwhile is seen)."""
+    operations.lock_proposal(session, proposal)
+    if reviewer.id in proposal.reviewer_ids and proposal.state != State.IN_REVIEW:
+        if proposal.state in DECIDED:
+            raise DomainError(f"國發會已做成決定（{proposal.state.label}），評分不能再修改。")
+        raise DomainError(f"這件提案目前為「{proposal.state.label}」，不能評分。")
     if not perm.can_review(reviewer, proposal):
         raise PermissionDenied("您不能評分這件提案（未分派、需迴避，或不在審查中）。")
     revision = proposal.current_revision
     if revision is None:
         raise DomainError("這件提案沒有送出的版本。")
-    if review_of(session, proposal, reviewer) is not None:
-        raise DomainError(f"您已評分過 {revision.label}，每一版只能評分一次。")
-    if data.revision_id is not None and data.revision_id != revision.id:
+    if revision_id is not None and revision_id != revision.id:
         raise DomainError(
             f"您開啟評分頁後，提案單位已送出新的版本 {revision.label}，這次沒有送出評分。"
             "請閱讀新版本（頁面上方列出與您上次評分版本的差異）後再評分。"
         )
+    return revision
+
+
+def save_draft(
+    session: Session,
+    proposal: Proposal,
+    reviewer: User,
+    form: dict[str, str],
+    *,
+    opened_at: int,
+    revision_id: int | None = None,
+) -> ReviewDraft:
+    """Keep the scoring form as typed, whatever is missing or half-typed. `opened_at` is
+    the draft's version when the form was opened (0: there was none); a save from an
+    older copy raises DraftConflict and writes nothing."""
+    revision = _check_scorable(session, proposal, reviewer, revision_id)
+    draft = draft_of(session, proposal, reviewer)
+    if (draft.lock_version if draft is not None else 0) != opened_at:
+        raise DraftConflict()
+    if draft is None:
+        draft = ReviewDraft(proposal_id=proposal.id, revision_id=revision.id, reviewer_id=reviewer.id)
+        session.add(draft)
+    draft.form = {str(k): str(v) for k, v in form.items()}
+    draft.updated_at = utcnow()
+    try:
+        with operations.refuse_stale("這份評分草稿"):
+            session.flush()
+    except (IntegrityError, operations.StaleRecord) as error:  # another tab saved at the same moment
+        raise DraftConflict() from error
+    return draft
+
+
+def submit_review(
+    session: Session,
+    proposal: Proposal,
+    reviewer: User,
+    rubric: Rubric,
+    data: ReviewInput,
+    *,
+    replaces: int | None = None,
+    draft_version: int | None = None,
+) -> Review:
+    """Store a review of the current revision, bound to the rubric version, and delete
+    the reviewer's draft. With `replaces` (the standing review the form was opened at),
+    a changed score while the proposal awaits its decision: a new row naming the one it
+    replaces, audited with the old and the new values. `draft_version`, when given, is
+    the draft's version the form was opened at; a draft saved since refuses the submit."""
+    revision = _check_scorable(session, proposal, reviewer, data.revision_id)
+    standing = review_of(session, proposal, reviewer)
+    if standing is not None and replaces is None:
+        raise DomainError(ALREADY_SCORED.format(label=revision.label))
+    if replaces is not None and (standing is None or standing.id != replaces):
+        raise DomainError(STALE_EDIT.format(label=revision.label))
+    draft = draft_of(session, proposal, reviewer)
+    if draft_version is not None and (draft.lock_version if draft is not None else 0) != draft_version:
+        raise DraftConflict()
     codes = [c.code for c in rubric.criteria]
     if sorted(data.scores) != sorted(codes):
         raise DomainError("請為每一個評分項目給分。")
@@ -298,6 +411,7 @@ def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: 
         proposal_id=proposal.id,
         revision_id=revision.id,
         reviewer_id=reviewer.id,
+        replaces_id=standing.id if standing is not None else None,
         rubric_version=rubric.version,
         scores=dict(data.scores),
         cross_domain=data.cross_domain,
@@ -306,15 +420,83 @@ def submit_review(session: Session, proposal: Proposal, reviewer: User, rubric: 
         comment_to_township=data.comment_to_township.strip(),
         internal_comment=data.internal_comment.strip(),
     )
+    changes = review_changes(rubric, standing, review) if standing is not None else []
+    if standing is not None and not changes:
+        raise DomainError(NOTHING_CHANGED)
     session.add(review)
+    if draft is not None:
+        session.delete(draft)
     try:
-        session.flush()
+        with operations.refuse_stale("這份評分草稿"):
+            session.flush()
     except IntegrityError as error:  # the same review sent twice at once, from two tabs
-        raise DomainError(f"您已評分過 {revision.label}，每一版只能評分一次。") from error
-    operations.audit(session, reviewer, "review", proposal=proposal, reason=revision.label)
+        raise DomainError(
+            STALE_EDIT.format(label=revision.label) if standing else ALREADY_SCORED.format(label=revision.label)
+        ) from error
+    except operations.StaleRecord as error:
+        raise DraftConflict() from error
+    if standing is None:
+        operations.audit(session, reviewer, "review", proposal=proposal, reason=revision.label)
+        what = f"{reviewer.name} 已完成 {revision.label} 的評分"
+    else:
+        reason = f"{revision.label}（第 {standing.id} 筆改為第 {review.id} 筆）：" + "；".join(changes)
+        operations.audit(session, reviewer, "review_edit", proposal=proposal, reason=reason)
+        what = f"{reviewer.name} 修改了 {revision.label} 的評分"
     for user in notifications.recipients(session, proposal, [Audience.ADMINS]):
-        _notify(session, proposal, user, "review", f"{reviewer.name} 已完成 {revision.label} 的評分")
+        _notify(session, proposal, user, "review", what)
     return review
+
+
+TRISTATE_LABELS = {True: "是", False: "否", None: "無法判斷"}
+
+
+def shown_values(rubric: Rubric, written: Review) -> list[tuple[str, str]]:
+    """A review's values as (label, text), in the form's order: what the history and the
+    audit log show."""
+    values = [(c.name, str(written.scores.get(c.code, "—"))) for c in rubric.criteria]
+    values += [
+        ("是否跨領域", TRISTATE_LABELS[written.cross_domain]),
+        ("是否跨部會", TRISTATE_LABELS[written.cross_ministry]),
+        ("把握程度", CONFIDENCE.get(written.confidence, str(written.confidence))),
+        ("內部意見", written.internal_comment or "（空白）"),
+        ("給公所的意見", written.comment_to_township or "（空白）"),
+    ]
+    return values
+
+
+def review_changes(rubric: Rubric, old: Review, new: Review) -> list[str]:
+    """Each value that differs, as 「label：old → new」."""
+    return [
+        f"{label}：{before} → {after}"
+        for (label, before), (_label, after) in zip(shown_values(rubric, old), shown_values(rubric, new), strict=True)
+        if before != after
+    ]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One written review in the NDC's history: standing, or replaced and by which."""
+
+    review: Review
+    values: list[tuple[str, str]]
+    replaced_by: Review | None
+
+
+def review_history(session: Session, proposal: Proposal, rubric: Rubric) -> list[tuple[Revision, list[HistoryEntry]]]:
+    """Every review of the proposal, replaced ones too, by revision (newest first) then
+    reviewer, each chain oldest first: the NDC's view of how scores changed."""
+    written = list(
+        session.scalars(
+            select(Review).where(Review.proposal_id == proposal.id).order_by(Review.revision_id.desc(), Review.id)
+        )
+    )
+    by_replaced = {r.replaces_id: r for r in written if r.replaces_id is not None}
+    grouped: dict[int, list[HistoryEntry]] = {}
+    revisions: dict[int, Revision] = {}
+    for r in sorted(written, key=lambda r: (-r.revision_id, r.reviewer_id, r.id)):
+        revisions[r.revision_id] = r.revision
+        grouped.setdefault(r.revision_id, []).append(HistoryEntry(r, shown_values(rubric, r), by_replaced.get(r.id)))
+    return [(revisions[key], entries) for key, entries in grouped.items()]
 
 
 def scores_of(reviews: list[Review]) -> list[Score]:
@@ -331,10 +513,13 @@ def scores_of(reviews: list[Review]) -> list[Score]:
 
 
 def current_reviews(session: Session, proposal: Proposal) -> list[Review]:
+    """The standing reviews of the current revision, one per reviewer who scored it."""
     revision = proposal.current_revision
     if revision is None:
         return []
-    return list(session.scalars(select(Review).where(Review.revision_id == revision.id).order_by(Review.id)))
+    return list(
+        session.scalars(select(Review).where(Review.revision_id == revision.id, Review.standing()).order_by(Review.id))
+    )
 
 
 # Rankings already worked out, by database, round, rubric and the set of reviews they
@@ -345,16 +530,18 @@ _RANKINGS_LOCK = threading.Lock()
 
 
 def _current_reviews_of_round(cycle: str) -> ColumnElement[bool]:
-    return and_(Proposal.cycle == cycle, Revision.number == Proposal.revision_count)
+    return and_(Proposal.cycle == cycle, Revision.number == Proposal.revision_count, Review.standing())
 
 
 def round_ranking(session: Session, rubric: Rubric, cycle: str) -> list[Ranked]:
-    """`scoring.rank` over the round's current reviews, computed once per set of reviews.
+    """`scoring.rank` over the round's standing reviews of current revisions, computed
+    once per set of reviews.
 
     Reviews are never changed or deleted (the database refuses it), and a new one has a
-    higher id than any before it, so the count, sum and largest id of the current reviews
-    name the set exactly: a review added or dropped by a resubmission changes the sum.
-    One aggregate query then tells whether the last ranking still holds."""
+    higher id than any before it, so the count, sum and largest id of the standing
+    current reviews name the set exactly: a review added or dropped by a resubmission
+    changes the sum, and a changed score (a new row replacing a standing one) raises the
+    largest id. One aggregate query then tells whether the last ranking still holds."""
     count, total, largest = session.execute(
         select(func.count(Review.id), func.coalesce(func.sum(Review.id), 0), func.coalesce(func.max(Review.id), 0))
         .join(Revision, Review.revision_id == Revision.id)
@@ -377,8 +564,8 @@ def round_ranking(session: Session, rubric: Rubric, cycle: str) -> list[Ranked]:
 
 
 def round_reviews(session: Session, cycle: str) -> list[Review]:
-    """Each proposal's reviews of its current revision, for every proposal of the round,
-    in one query: the current revision is the one numbered `revision_count`."""
+    """Each proposal's standing reviews of its current revision, for every proposal of
+    the round, in one query: the current revision is the one numbered `revision_count`."""
     return list(
         session.scalars(
             select(Review)

@@ -145,19 +145,36 @@ def proposals(session: Session, people: Cast, n: int, *, cycle: str = "2026", au
             if state in REVIEWED:
                 current = proposal.revisions[-1]
                 for k, reviewer in enumerate(panel):
-                    session.add(
-                        Review(
-                            proposal_id=proposal.id,
-                            revision_id=current.id,
-                            reviewer_id=reviewer.id,
-                            rubric_version="test",
-                            scores={c: 1 + (i + k + j) % 5 for j, c in enumerate(CRITERIA)},
-                            cross_domain=bool(i % 2),
-                            cross_ministry=None,
-                            confidence=2,
-                            comment_to_township="請補充在地青年的參與方式。" if k == 0 else "",
-                        )
+                    written = Review(
+                        proposal_id=proposal.id,
+                        revision_id=current.id,
+                        reviewer_id=reviewer.id,
+                        rubric_version="test",
+                        scores={c: 1 + (i + k + j) % 5 for j, c in enumerate(CRITERIA)},
+                        cross_domain=bool(i % 2),
+                        cross_ministry=None,
+                        confidence=2,
+                        comment_to_township="請補充在地青年的參與方式。" if k == 0 else "",
                     )
+                    session.add(written)
+                    if i % 3 == 0 and k == 0:
+                        # Every third case's first score was changed before the decision:
+                        # pages count the standing review only.
+                        session.flush()
+                        session.add(
+                            Review(
+                                proposal_id=proposal.id,
+                                revision_id=current.id,
+                                reviewer_id=reviewer.id,
+                                replaces_id=written.id,
+                                rubric_version="test",
+                                scores={c: 1 + (i + k + j + 1) % 5 for j, c in enumerate(CRITERIA)},
+                                cross_domain=not i % 2,
+                                cross_ministry=None,
+                                confidence=3,
+                                comment_to_township="請補充在地青年的參與方式與時程。",
+                            )
+                        )
         for user in (people.township, people.county, people.reviewer, people.admin):
             session.add(
                 OutboxMessage(

@@ -158,6 +158,10 @@ EXPECTED: dict[tuple[str, str, str], tuple[str, dict[str, str]]] = {
         "/review/manage/{case}/assign",
         ADMIN_ONLY,
     ),
+    ("review.history", "/review/manage/<int:proposal_id>/reviews", "GET"): (
+        "/review/manage/{case}/reviews",
+        ADMIN_ONLY,
+    ),
     ("review.add_affiliation", "/review/manage/affiliation", "POST"): ("/review/manage/affiliation", ADMIN_ONLY),
     ("review.ranking", "/review/ranking", "GET"): ("/review/ranking", ADMIN_ONLY),
     ("review.ranking_csv", "/review/ranking.csv", "GET"): ("/review/ranking.csv", ADMIN_ONLY),

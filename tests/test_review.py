@@ -410,7 +410,7 @@ def test_second_review_of_the_same_revision_is_refused(world: Round) -> None:
 
     again = world.post(reviewer, path, review_form(scores(1, 1, 1)))
 
-    assert flashes(text_of(again)) == [("error", "您已評分過 v1，每一版只能評分一次。")]
+    assert flashes(text_of(again)) == [("error", "您已送出 v1 的評分，這次沒有再送出。要修改請按「修改評分」。")]
     assert [(r.reviewer_id, r.scores) for r in world.reviews(proposal)] == [(reviewer.id, scores(4, 3, 5))]
 
 

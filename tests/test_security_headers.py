@@ -253,6 +253,7 @@ def routes(w: World) -> dict[str, list[tuple[str, str, int]]]:
         "meetings.show": [(f"/admin/meetings/{w.round.meeting.id}", "admin", 200)],
         "review.manage": [("/review/manage", "admin", 200)],
         "review.assign": [(f"/review/manage/{in_review}/assign", "admin", 200)],
+        "review.history": [(f"/review/manage/{in_review}/reviews", "admin", 200)],
         "review.ranking": [("/review/ranking?cycle=2026", "admin", 200)],
         "review.ranking_csv": [("/review/ranking.csv?cycle=2026", "admin", 200)],
         "review.ranking_json": [("/review/ranking.json?cycle=2026", "admin", 200)],

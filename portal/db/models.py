@@ -9,10 +9,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -20,10 +22,21 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    exists,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_mapper, object_session, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    aliased,
+    mapped_column,
+    object_mapper,
+    object_session,
+    relationship,
+)
 
 from portal.domain import cosign as cosign_rules
 from portal.domain.followup import IssueOwner, LogKind, Rating
@@ -455,11 +468,26 @@ class Conflict(Base):
 
 
 class Review(Base):
-    """One reviewer's scores for one submitted revision, bound to the rubric version."""
+    """One reviewer's scores for one submitted revision, bound to the rubric version.
+
+    Written once. Changing a submitted score before the decision writes a new row that
+    names the one it replaces (`replaces_id`, unique: a review is replaced at most once),
+    so each (revision, reviewer) has one chain of rows whose last one stands; the partial
+    unique index lets each (revision, reviewer) start only one chain."""
 
     __tablename__ = "review"
-    __table_args__ = (UniqueConstraint("revision_id", "reviewer_id"),)
+    __table_args__ = (
+        Index(
+            "uq_review_first_of_reviewer",
+            "revision_id",
+            "reviewer_id",
+            unique=True,
+            sqlite_where=text("replaces_id IS NULL"),
+            postgresql_where=text("replaces_id IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("review.id"), unique=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
@@ -473,6 +501,32 @@ class Review(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reviewer: Mapped[User] = relationship()
     revision: Mapped[Revision] = relationship()
+
+    @staticmethod
+    def standing() -> ColumnElement[bool]:
+        """A WHERE clause: the review is not replaced by a later one. Every reader of
+        scores (ranking, calibration, aggregates, progress, comments) counts only these."""
+        replacement = aliased(Review)
+        return ~exists().where(replacement.replaces_id == Review.id)
+
+
+class ReviewDraft(Base):
+    """A reviewer's unsubmitted scoring form for one revision, saved as typed (any
+    subset of the fields, half-typed ones too). Seen by its reviewer only and counted
+    nowhere; submitting deletes it. Optimistic locking keeps two tabs from overwriting
+    each other."""
+
+    __tablename__ = "review_draft"
+    __table_args__ = (UniqueConstraint("revision_id", "reviewer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revision.id"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    form: Mapped[dict[str, Any]] = mapped_column(Document, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 (read once by the mapper)
 
 
 class Meeting(Base):

@@ -33,12 +33,31 @@ def tristate(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
+# The fields of the scoring form a draft keeps, as typed.
+DRAFT_FIELDS = (
+    "cross_domain",
+    "cross_ministry",
+    "confidence",
+    "internal_comment",
+    "comment_to_township",
+    "confirm_comment",
+)
+
+
+def draft_fields(rubric: Rubric) -> tuple[str, ...]:
+    return (*(f"score_{c.code}" for c in rubric.criteria), *DRAFT_FIELDS)
+
+
 def review_form_class(rubric: Rubric) -> type[PortalForm]:
     """A review form with one score field per criterion of `rubric`."""
 
     class ReviewForm(PortalForm):
-        # The revision shown when the form was opened (see review.ReviewInput).
+        # The revision shown when the form was opened (see review.ReviewInput), the
+        # draft's version then (0: none) and the standing review being changed, if any:
+        # what was saved or submitted in another tab since is refused, never overwritten.
         revision = HiddenField()
+        draft_version = HiddenField()
+        replaces = HiddenField()
         cross_domain = RadioField("是否跨領域", choices=TRISTATE, validators=[InputRequired("請選擇")])
         cross_ministry = RadioField(
             "是否跨部會",

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from portal import counsel, db, listing, reports, yearend
+from portal import counsel, db, listing, reports, review, yearend
 from portal.auth import login_required
 from portal.db.models import AuditEvent, County, Proposal
 from portal.domain import followup
@@ -37,7 +37,12 @@ def index() -> str | BaseResponse:
     proposals, page, facts = listing.visible_page(
         dbs, current_user, filters, listing.page_number(request.args.get("page"))
     )
-    steps = {p.id: next_steps(p, facts[p.id]) for p in proposals}
+    scored = (
+        review.reviewed_current(dbs, current_user, [p.id for p in proposals])
+        if current_user.role == Role.REVIEWER
+        else set()
+    )
+    steps = {p.id: next_steps(p, facts[p.id], scored=p.id in scored) for p in proposals}
     notes: dict[int, AuditEvent] = {}
     if proposals:
         events = dbs.scalars(
@@ -67,10 +72,11 @@ def index() -> str | BaseResponse:
     )
 
 
-def next_steps(proposal: Proposal, facts: listing.Facts) -> list[tuple[str, str]]:
+def next_steps(proposal: Proposal, facts: listing.Facts, *, scored: bool = False) -> list[tuple[str, str]]:
     """The links of the 下一步 column: continue writing, the workflow moves open to the
     account (withdrawing is always possible while open, so never "the next step"),
-    scoring for an assigned reviewer, and the follow-up of an approved case."""
+    scoring (or changing a submitted score) for an assigned reviewer, and the follow-up
+    of an approved case."""
     steps = []
     if perm.can_edit(current_user, facts):
         steps.append(("繼續填寫", url_for("wizard.overview", proposal_id=proposal.id)))
@@ -79,7 +85,10 @@ def next_steps(proposal: Proposal, facts: listing.Facts) -> list[tuple[str, str]
         (a.label, f"{detail}#actions-heading") for a in available_actions(current_user, facts) if a != Action.WITHDRAW
     ]
     if perm.can_review(current_user, facts):
-        steps.append(("評分", url_for("review.score", proposal_id=proposal.id)))
+        if scored:
+            steps.append(("修改評分", url_for("review.score", proposal_id=proposal.id, edit=1)))
+        else:
+            steps.append(("評分", url_for("review.score", proposal_id=proposal.id)))
     if State(facts.status) in followup.FOLLOWED_STATES and followup.reads_reports(current_user, facts):
         steps.append(("執行追蹤", url_for("followup.case", proposal_id=proposal.id)))
     return steps

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from portal import cosign, db, operations, publish
+from portal import cosign, db, operations, publish, review
 from portal.auth import login_required
 from portal.db.models import AuditEvent, Decision, Proposal, Review
 from portal.domain import diff, followup
@@ -29,7 +29,9 @@ bp = Blueprint("proposals", __name__, url_prefix="/proposals")
 
 # Events only the NDC sees in a case's history. The year-end review and its reopening
 # would name the reviewer; others read them on the follow-up page, signed 「輔導團」.
-REVIEW_ONLY_EVENTS = frozenset({"review", "assign_more", "conflict_add", "yearend_review", "yearend_reopen"})
+REVIEW_ONLY_EVENTS = frozenset(
+    {"review", "review_edit", "assign_more", "conflict_add", "yearend_review", "yearend_reopen"}
+)
 
 
 @bp.route("/<int:proposal_id>")
@@ -48,10 +50,13 @@ def detail(proposal_id: int) -> str:
     # Comments meant for the township travel with the decision, without names or scores.
     comments = []
     if decision is not None:
-        reviews = dbs.scalars(select(Review).where(Review.revision_id == decision.revision_id).order_by(Review.id))
+        reviews = dbs.scalars(
+            select(Review).where(Review.revision_id == decision.revision_id, Review.standing()).order_by(Review.id)
+        )
         comments = [r.comment_to_township for r in reviews if r.comment_to_township]
     return render_template(
         "proposals/detail.html",
+        score_link=score_link(proposal),
         decision=decision,
         comments=comments,
         proposal=proposal,
@@ -67,6 +72,18 @@ def detail(proposal_id: int) -> str:
         public_url=public_url(proposal),
         changes=latest_changes(proposal),
     )
+
+
+def score_link(proposal: Proposal) -> tuple[str, str] | None:
+    """An assigned reviewer's way to the scoring page: 評分, or 修改評分 once scored
+    (until the decision); the NDC's way to every review and its earlier values."""
+    if perm.can_review(current_user, proposal):
+        if review.review_of(db.session(), proposal, current_user) is not None:
+            return "修改評分", url_for("review.score", proposal_id=proposal.id, edit=1)
+        return "評分", url_for("review.score", proposal_id=proposal.id)
+    if current_user.role == Role.ADMIN and proposal.assignments:
+        return "評分紀錄", url_for("review.history", proposal_id=proposal.id)
+    return None
 
 
 def latest_changes(proposal: Proposal) -> tuple[str, str, list[diff.Change]] | None:

@@ -10,23 +10,35 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_login import current_user
 from sqlalchemy import and_, select, true
 from sqlalchemy.orm import defer, joinedload, selectinload
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import StopValidation
 
 from portal import db, listing, matching, meetings, operations, review
 from portal.auth import login_required
-from portal.db.models import Conflict, County, Programme, Proposal, ProposalTownship, Township, User
+from portal.db.models import (
+    Conflict,
+    County,
+    Programme,
+    Proposal,
+    ProposalTownship,
+    Review,
+    ReviewDraft,
+    Township,
+    User,
+)
 from portal.domain import brief, diff, scoring, spreadsheet
 from portal.domain import permissions as perm
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.states import State
-from portal.forms import choices
+from portal.forms import PortalForm, choices
 from portal.forms.review import (
     AffiliationForm,
     AssignForm,
     DecisionForm,
     DeclareConflictForm,
+    draft_fields,
     review_form_class,
     tristate,
 )
@@ -69,45 +81,152 @@ def assigned() -> str:
             )
         ).unique()
     )
-    mine = review.reviewed_current(dbs, current_user, [p.id for p in proposals])
-    return render_template("review/assigned.html", proposals=proposals, mine=mine)
+    ids = [p.id for p in proposals]
+    return render_template(
+        "review/assigned.html",
+        proposals=proposals,
+        mine=review.reviewed_current(dbs, current_user, ids),
+        drafted=review.drafted_current(dbs, current_user, ids),
+    )
+
+
+def _tristate_choice(value: bool | None) -> str:
+    return "unsure" if value is None else "yes" if value else "no"
+
+
+def _form_of(written: Review) -> MultiDict[str, str]:
+    """A submitted review as the scoring form's values: where a change starts from."""
+    values = {f"score_{code}": str(value) for code, value in written.scores.items()}
+    values |= {
+        "cross_domain": _tristate_choice(written.cross_domain),
+        "cross_ministry": _tristate_choice(written.cross_ministry),
+        "confidence": str(written.confidence),
+        "internal_comment": written.internal_comment,
+        "comment_to_township": written.comment_to_township,
+    }
+    if written.comment_to_township:
+        values["confirm_comment"] = "y"
+    return MultiDict(values)
+
+
+def _opened_form(
+    form_class: type[PortalForm], proposal: Proposal, mine: Review | None, draft: ReviewDraft | None
+) -> PortalForm:
+    """The scoring form as opened: the draft as typed, else the submitted review being
+    changed, else empty (跨部會 pre-filled from the budget), with the versions it shows."""
+    if draft is not None:
+        form = form_class(formdata=MultiDict(draft.form))
+    elif mine is not None:
+        form = form_class(formdata=_form_of(mine))
+    else:
+        form = form_class(formdata=None)
+        form.cross_ministry.data = "yes" if len(_ministries(proposal)) >= 2 else "no"
+    _stamp(form, proposal, mine, draft)
+    return form
+
+
+def _stamp(form: PortalForm, proposal: Proposal, mine: Review | None, draft: ReviewDraft | None) -> None:
+    """Set the hidden fields: the revision, draft version and review the page shows."""
+    revision = proposal.current_revision
+    form.revision.data = str(revision.id) if revision else ""
+    form.draft_version.data = str(draft.lock_version if draft is not None else 0)
+    form.replaces.data = str(mine.id) if mine is not None else ""
+
+
+def _typed(rubric: scoring.Rubric) -> dict[str, str]:
+    """What the reviewer typed into the scoring form, as a draft keeps it."""
+    return {name: request.form[name] for name in draft_fields(rubric) if name in request.form}
+
+
+def _review_input(form: Any, rubric: scoring.Rubric) -> review.ReviewInput:
+    return review.ReviewInput(
+        scores={c.code: getattr(form, f"score_{c.code}").data for c in rubric.criteria},
+        cross_domain=tristate(form.cross_domain.data),
+        cross_ministry=tristate(form.cross_ministry.data),
+        confidence=form.confidence.data,
+        comment_to_township=form.comment_to_township.data or "",
+        internal_comment=form.internal_comment.data or "",
+        revision_id=_shown_revision(form.revision.data),
+    )
+
+
+SUBMITTED = "已送出評分。現在可以看到其他委員的分數。"
+SUBMITTED_CHANGE = "已修改評分；原本的評分保留在紀錄中，排序只計修改後的評分。"
+DRAFT_SAVED = "已暫存評分草稿。草稿只有您看得到，送出前不會計入排序。"
+
+
+def _number(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+
+
+def _save_or_submit(
+    proposal: Proposal, rubric: scoring.Rubric, form: Any, mine: Review | None
+) -> tuple[BaseResponse | None, dict[str, str] | None]:
+    """「暫存」 keeps the form as typed; 「送出」 validates it and writes the review (or
+    its change). Returns the redirect after success; otherwise None, and the draft another
+    tab saved meanwhile ({} when it was submitted there) if that is why nothing was saved."""
+    dbs = db.session()
+    drafting = "save_draft" in request.form
+    replaces = _number(form.replaces.data)
+    opened_at = _number(form.draft_version.data)
+    try:
+        if drafting:
+            review.save_draft(
+                dbs,
+                proposal,
+                current_user,
+                _typed(rubric),
+                opened_at=opened_at or 0,
+                revision_id=_shown_revision(form.revision.data),
+            )
+        elif form.validate():
+            data = _review_input(form, rubric)
+            review.submit_review(dbs, proposal, current_user, rubric, data, replaces=replaces, draft_version=opened_at)
+        else:
+            return None, None
+    except review.DraftConflict as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        saved = review.draft_of(dbs, proposal, current_user)
+        # Saving again now overwrites knowingly: the page shows what the other tab saved.
+        form.draft_version.data = str(saved.lock_version if saved is not None else 0)
+        return None, dict(saved.form) if saved is not None else {}
+    except DomainError as error:
+        dbs.rollback()
+        flash(str(error), "error")
+        return None, None
+    dbs.commit()
+    flash(DRAFT_SAVED if drafting else SUBMITTED_CHANGE if replaces else SUBMITTED, "success")
+    # A draft of a change to a submitted score stays open in the form.
+    edit = 1 if drafting and mine is not None else None
+    return redirect(url_for(".score", proposal_id=proposal.id, edit=edit)), None
 
 
 @bp.route("/<int:proposal_id>", methods=["GET", "POST"])
 @login_required
 def score(proposal_id: int) -> str | BaseResponse:
-    """Score the current revision beside the rubric; others' scores only after one's own."""
+    """Score the current revision beside the rubric; others' scores only after one's own.
+    「暫存」 keeps the form as typed; a submitted score can be changed until the decision."""
     proposal = visible_proposal(proposal_id)
     if current_user.role != Role.REVIEWER:
         abort(403)
     dbs = db.session()
     rubric = review.rubric()
     mine = review.review_of(dbs, proposal, current_user)
-    form = review_form_class(rubric)()
-    if request.method == "GET" and mine is None:
-        ministries = _ministries(proposal)
-        form.cross_ministry.data = "yes" if len(ministries) >= 2 else "no"
-    if request.method == "GET" and proposal.current_revision is not None:
-        form.revision.data = str(proposal.current_revision.id)
-    if request.method == "POST" and form.validate():
-        data = review.ReviewInput(
-            scores={c.code: getattr(form, f"score_{c.code}").data for c in rubric.criteria},
-            cross_domain=tristate(form.cross_domain.data),
-            cross_ministry=tristate(form.cross_ministry.data),
-            confidence=form.confidence.data,
-            comment_to_township=form.comment_to_township.data or "",
-            internal_comment=form.internal_comment.data or "",
-            revision_id=_shown_revision(form.revision.data),
-        )
-        try:
-            review.submit_review(dbs, proposal, current_user, rubric, data)
-        except DomainError as error:
-            dbs.rollback()
-            flash(str(error), "error")
-        else:
-            dbs.commit()
-            flash("已送出評分。現在可以看到其他委員的分數。", "success")
-            return redirect(url_for(".score", proposal_id=proposal.id))
+    draft = review.draft_of(dbs, proposal, current_user)
+    form_class = review_form_class(rubric)
+    conflict: dict[str, str] | None = None
+    if request.method == "POST":
+        form: Any = form_class()
+        done, conflict = _save_or_submit(proposal, rubric, form, mine)
+        if done is not None:
+            return done
+        draft = review.draft_of(dbs, proposal, current_user)
+        editing = True
+    else:
+        editing = mine is None or request.args.get("edit") == "1"
+        form = _opened_form(form_class, proposal, mine, draft)
     revision = proposal.current_revision
     previous = review.last_scored(dbs, proposal, current_user)
     changes = None
@@ -116,6 +235,7 @@ def score(proposal_id: int) -> str | BaseResponse:
         changes = diff.changes(old.title, old.content, revision.title, revision.content)
     others = review.current_reviews(dbs, proposal) if mine is not None else []
     summaries = scoring.summarise(rubric, review.scores_of(others)) if others else {}
+    can_score = perm.can_review(current_user, proposal)
     return render_template(
         "review/score.html",
         proposal=proposal,
@@ -124,17 +244,42 @@ def score(proposal_id: int) -> str | BaseResponse:
         rubric=rubric,
         form=form,
         mine=mine,
+        mine_values=review.shown_values(rubric, mine) if mine is not None else [],
+        draft=draft,
+        conflict=_conflict_values(rubric, conflict) if conflict is not None else None,
+        editing=editing and can_score,
         others=others,
         summaries=summaries,
         changes=changes,
         base=previous.revision if changes is not None and previous else None,
         ministries=_ministries(proposal),
-        can_score=perm.can_review(current_user, proposal) and mine is None,
+        can_score=can_score,
         conflict_form=DeclareConflictForm(formdata=None),
         strategies=dict(wizard_strategies()),
         totals=brief.resource_totals((revision.content if revision else {}).get("resources", {}).get("lines", [])),
         sources=brief.SOURCES,
     )
+
+
+def _conflict_values(rubric: scoring.Rubric, saved: dict[str, str]) -> list[tuple[str, str]]:
+    """The draft another tab saved, as (label, value), to compare with what is on screen."""
+    labels = {f"score_{c.code}": c.name for c in rubric.criteria} | {
+        "cross_domain": "是否跨領域",
+        "cross_ministry": "是否跨部會",
+        "confidence": "把握程度",
+        "internal_comment": "內部意見",
+        "comment_to_township": "給公所的意見",
+    }
+    tristate_labels = {"yes": "是", "no": "否", "unsure": "無法判斷"}
+    shown = []
+    for name, label in labels.items():
+        value = saved.get(name, "")
+        if name in ("cross_domain", "cross_ministry"):
+            value = tristate_labels.get(value, value)
+        elif name == "confidence":
+            value = review.CONFIDENCE.get(int(value), value) if value.isdigit() and len(value) < 3 else value
+        shown.append((label, value or "（空白）"))
+    return shown
 
 
 @bp.route("/<int:proposal_id>/conflict", methods=["POST"])
@@ -161,6 +306,21 @@ def declare(proposal_id: int) -> BaseResponse:
 
 
 # --- the NDC's side -------------------------------------------------------------------------
+
+
+@bp.route("/manage/<int:proposal_id>/reviews")
+@login_required
+def history(proposal_id: int) -> str:
+    """Every review of the case, with the values of those changed before the decision."""
+    require_admin()
+    proposal = visible_proposal(proposal_id)
+    rubric = review.rubric()
+    return render_template(
+        "review/history.html",
+        proposal=proposal,
+        rubric=rubric,
+        revisions=review.review_history(db.session(), proposal, rubric),
+    )
 
 
 def _cycle() -> str:

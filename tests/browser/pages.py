@@ -113,6 +113,7 @@ def portal_pages(portal: Portal) -> list[PortalPage]:
         ("review-manage", ADMIN, "/review/manage"),
         ("review-assign", ADMIN, f"/review/manage/{forwarded}/assign"),
         ("review-decide", ADMIN, f"/review/decide/{in_review}"),
+        ("review-history", ADMIN, f"/review/manage/{in_review}/reviews"),
         ("review-ranking", ADMIN, "/review/ranking"),
         ("admin-users", ADMIN, "/admin/users"),
         ("admin-user-edit", ADMIN, f"/admin/users/{reviewer}"),

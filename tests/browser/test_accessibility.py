@@ -46,7 +46,7 @@ def test_every_portal_page_type_has_no_serious_accessibility_violation(sessions:
         if violations := axe_violations(page):
             found[f"{name} ({path})"] = violations
     assert found == {}
-    assert len(checked) == 36
+    assert len(checked) == 37
 
 
 def test_every_showcase_page_type_has_no_serious_accessibility_violation(page: Page, showcase: Showcase) -> None:

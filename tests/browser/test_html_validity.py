@@ -24,6 +24,7 @@ SAMPLE = (
     "detail-admin",
     "review-score",
     "review-decide",
+    "review-history",
     "review-ranking",
     "admin-users",
     "admin-user-edit",
