@@ -21,7 +21,7 @@ from portal.domain import followup, spreadsheet
 from portal.domain.brief import SOURCES as SOURCES_ZH
 from portal.domain.funding import NON_SELF, SELF, percent, roc_label
 from portal.reference import PRIORITY_KINDS, read_csv
-from portal.showcase import charts, mapsvg
+from portal.showcase import charts, mapsvg, opendata
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
 from portal.snapshot import Actual, Case, FrontMatterCache, Kpi, Resources
@@ -128,23 +128,68 @@ def figures(shown: list[Shown]) -> dict[str, int]:
 
 
 def taiwan_map(lang: str) -> Markup:
+    """The home page's map: counties shaded by their number of cases (as lead county),
+    one marker per case on its lead township, every county named in its tooltip, and a
+    legend that gives the numbers."""
     shown = cases()
-    counties = {s.case.county.code: "has-cases" for s in shown}
-    names = {s.case.county.code: (s.case.county.name_en if lang == "en" else s.case.county.name) for s in shown}
-    endpoint = "site.case_en" if lang == "en" else "site.case"
+    en = lang == "en"
+    per_county = Counter(s.case.county.code for s in shown)
+    counties = {code: "has-cases many" if n > 1 else "has-cases" for code, n in per_county.items()}
+    names = {code: (name_en if en else name_zh) for code, (name_zh, name_en) in COUNTIES.items()}
+    tooltips = {code: _county_tooltip(name, per_county[code], en) for code, name in names.items()}
+    endpoint = "site.case_en" if en else "site.case"
     # The templates' url_for: relative once the freezer has set it up, so the map's links
     # work under a sub-path like every other link of the built site.
     link = cast(Callable[..., str], current_app.jinja_env.globals.get("url_for", url_for))
     markers = [
         mapsvg.Marker(
             township_code=s.case.township.code,
-            label=f"{s.case.township.name}：{s.case.title}",
+            label=f"{s.case.township.name_en}, {s.case.county.name_en}: {s.case.title_en or s.case.title}"
+            if en
+            else f"{s.case.county.name}{s.case.township.name}：{s.case.title}",
             url=link(endpoint, slug=s.case.slug),
         )
         for s in shown
     ]
-    title = "Map of published cases" if lang == "en" else "已公開案例分布地圖"
-    return Markup(mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, names))
+    title = "Map of published cases" if en else "已公開案例分布地圖"
+    svg = mapsvg.render_svg(
+        mapsvg.load_map(), counties, markers, title, tooltips, lang=lang, legend=map_legend(per_county, en)
+    )
+    return Markup(svg)
+
+
+def _county_tooltip(name: str, count: int, en: bool) -> str:
+    if en:
+        return f"{name}: " + ("no cases yet" if not count else f"{count} case" + ("s" if count > 1 else ""))
+    return f"{name}：" + (f"{count} 件案例" if count else "尚無案例")
+
+
+def map_legend(per_county: Counter[str], en: bool) -> list[mapsvg.LegendEntry]:
+    """What the map's colours and dots mean, each with its number."""
+    one = sum(1 for n in per_county.values() if n == 1)
+    many = sum(1 for n in per_county.values() if n > 1)
+    none = len(COUNTIES) - one - many
+    cases_total = sum(per_county.values())
+    if en:
+        texts = (
+            f"Counties with 1 case: {one}",
+            f"Counties with 2 or more: {many}",
+            f"Counties with none yet: {none}",
+            f"Cases (at the lead township): {cases_total}",
+        )
+    else:
+        texts = (
+            f"1 件案例的縣市：{one}",
+            f"2 件以上案例的縣市：{many}",
+            f"尚無案例的縣市：{none}",
+            f"案例（主提案鄉鎮市區）：{cases_total}",
+        )
+    return [
+        mapsvg.LegendEntry(texts[0], "has-cases"),
+        mapsvg.LegendEntry(texts[1], "has-cases many"),
+        mapsvg.LegendEntry(texts[2], "no-cases"),
+        mapsvg.LegendEntry(texts[3], "map-marker", marker=True),
+    ]
 
 
 def _home(lang: str) -> str:
@@ -421,6 +466,7 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ("cycle", "提案梯次（年度）"),
     ("title", "提案名稱"),
     ("title_en", "英文名稱（可能空白）"),
+    ("summary_en", "英文摘要（可能空白）"),
     ("type", "提案類型：township 鄉鎮單元、regional 區域型、thematic 主題型"),
     ("region", "區域（七區）"),
     ("county_code", "縣市代碼（5 碼）"),
@@ -456,8 +502,14 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ("closing_rating", "結案檢討的評等（代碼同上）；尚未結案時空白"),
     ("decision_meeting", "核定的會議"),
     ("decision_date", "核定日期"),
+    ("revision", "核定的提案版本（第幾版）"),
     ("published", "首次公開日期"),
+    (
+        "published_at",
+        "首次公開的時間（臺灣時間，ISO 8601，例如 2026-03-05T14:32:10+08:00）；較早公開、未記錄時間的案例為空白",
+    ),
     ("updated", "最後更新日期"),
+    ("updated_at", "最後更新的時間（格式同上）；未記錄時空白"),
     ("url", "案例頁面的相對網址"),
 )
 
@@ -473,6 +525,7 @@ def records() -> list[dict[str, Any]]:
                 "cycle": c.cycle,
                 "title": c.title,
                 "title_en": c.title_en or "",
+                "summary_en": c.summary_en or "",
                 "type": c.type,
                 "region": c.region,
                 "county_code": c.county.code,
@@ -490,8 +543,11 @@ def records() -> list[dict[str, Any]]:
                 **_results_record(c),
                 "decision_meeting": c.decision.meeting,
                 "decision_date": c.decision.date.isoformat(),
+                "revision": c.revision,
                 "published": c.published.isoformat(),
+                "published_at": c.published_at.isoformat() if c.published_at else None,
                 "updated": c.updated.isoformat(),
+                "updated_at": c.updated_at.isoformat() if c.updated_at else None,
                 "url": f"cases/{c.slug}/",
             }
         )
@@ -524,38 +580,108 @@ def _funding_record(resources: Resources) -> dict[str, Any]:
     }
 
 
-# What cases.json and cases.geojson carry beyond the flat columns: lists a CSV cannot hold.
+# What cases.json and cases.geojson carry beyond the flat columns: lists and texts a
+# CSV row cannot hold well, so that the JSON has every public field of a case.
 NESTED_FIELDS: tuple[tuple[str, str], ...] = (
+    ("participating", "合作鄉鎮市區：每個 {code 代碼、name 名稱（含縣市）}"),
+    ("dna", "我的DNA：summary 說明（Markdown 原文）、items 依 人 文 地 產 景 分組的項目清單"),
+    ("stakeholders", "利害關係人：每個 {name 名稱、sector 部門、role 角色、commitment 投入}，同 stakeholders.csv"),
     (
-        "kpis",
-        "每項 KPI：indicator 指標、unit 單位、baseline 現況值、baseline_year 現況年、target 目標值、"
-        "target_year 目標年、direction 期望方向（+ 增加、- 減少）、actuals 輔導團年底檢核採認的實際值"
-        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
+        "consensus",
+        "形成共識願景過程：events 每場 {date 日期、kind 形式、participants 參與人數、outcome 結論}，"
+        "vision 共識願景（Markdown 原文）",
     ),
+    ("businesses_summary", "創生事業構想的總說明（Markdown 原文；可能空白）"),
     (
         "businesses",
-        "每項創生事業：name 事業名稱、start 與 end 起訖年月、status 最近一次採認的執行狀態（代碼同上；沒有時為 null）",
+        "每項創生事業：name 事業名稱、where 地點、start 與 end 起訖年月、lead 主責單位、strategies 策略代碼清單、"
+        "what 做什麼與 how 怎麼做（Markdown 原文）、"
+        "status 最近一次採認的執行狀態（代碼同 business_statuses；沒有時為 null）",
     ),
+    (
+        "resources",
+        "經費需求（千元）：by_source 各來源合計 {來源代碼: 金額}、by_year 各年度合計 [{year, amount}]、"
+        "grid 經費需求及財源表的每一格 [{source, self_liquidating, year, amount}]，同 funding.csv"
+        "（沒有財源表的較早案例為 null）",
+    ),
+    ("support", "其他協助需求：每項 {kind 類別（法規調適、土地、人力、技術、其他）、description 說明}"),
+    ("matched", "核定時媒合的部會計畫：每項 {ministry 部會、programme 計畫、amount 金額（千元）、year 年度}"),
+    (
+        "kpis",
+        "每項 KPI：indicator 指標、kind 類型（outcome 成果指標、work 工作指標）、definition 衡量標準、unit 單位、"
+        "baseline 現況值、baseline_year 現況年、baseline_source 現況值來源、target 目標值、target_year 目標年、"
+        "direction 期望方向（+ 增加、- 減少）、yearly 逐年目標（[{year, value}]）、actuals 輔導團年底檢核採認的實際值"
+        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
+    ),
+    ("benefits", "不可量化效益：文字清單（可能為空清單）"),
+    ("closing_lessons", "結案檢討的經驗分享；尚未結案時為 null"),
 )
 
 
 def nested_record(case: Case) -> dict[str, Any]:
-    """A case's KPIs with their accepted actuals and its businesses with their status."""
+    """Everything a case page shows beyond the flat columns, as lists and objects."""
+    resources = case.resources
     return {
+        "participating": [{"code": p.code, "name": p.name} for p in case.participating],
+        "dna": {"summary": case.dna.summary, "items": {group: list(items) for group, items in case.dna.items.items()}},
+        "stakeholders": [
+            {"name": s.name, "sector": s.sector, "role": s.role, "commitment": s.commitment} for s in case.stakeholders
+        ],
+        "consensus": {
+            "events": [
+                {"date": e.date.isoformat(), "kind": e.kind, "participants": e.participants, "outcome": e.outcome}
+                for e in case.consensus.events
+            ],
+            "vision": case.consensus.vision,
+        },
+        "businesses_summary": case.businesses_summary,
+        "businesses": [
+            {
+                "name": b.name,
+                "where": b.where,
+                "start": b.start,
+                "end": b.end,
+                "lead": b.lead,
+                "strategies": list(b.strategies),
+                "what": b.what,
+                "how": b.how,
+                "status": b.status,
+            }
+            for b in case.businesses
+        ],
+        "resources": {
+            "by_source": dict(resources.by_source),
+            "by_year": [{"year": year, "amount": amount} for year, amount in resources.by_year.items()],
+            "grid": None
+            if resources.grid is None
+            else [
+                {"source": source, "self_liquidating": kind == SELF, "year": year, "amount": amount}
+                for (kind, source, year), amount in resources.grid.items()
+            ],
+        },
+        "support": [{"kind": x.kind, "description": x.description} for x in case.support],
+        "matched": [
+            {"ministry": m.ministry, "programme": m.programme, "amount": m.amount, "year": m.year} for m in case.matched
+        ],
         "kpis": [
             {
                 "indicator": k.indicator,
+                "kind": k.kind,
+                "definition": k.definition,
                 "unit": k.unit,
                 "baseline": k.baseline,
                 "baseline_year": k.baseline_year,
+                "baseline_source": k.baseline_source,
                 "target": k.target,
                 "target_year": k.target_year,
                 "direction": k.direction,
+                "yearly": [{"year": year, "value": value} for year, value in k.yearly.items()],
                 "actuals": [{"year": a.year, "value": a.value} for a in k.actuals],
             }
             for k in case.kpis
         ],
-        "businesses": [{"name": b.name, "start": b.start, "end": b.end, "status": b.status} for b in case.businesses],
+        "benefits": list(case.benefits),
+        "closing_lessons": case.closing.lessons if case.closing else None,
     }
 
 
@@ -567,7 +693,12 @@ def json_records() -> list[dict[str, Any]]:
 @bp.route("/data/")
 def data_page() -> str:
     return render_template(
-        "showcase/data.html", lang="zh", fields=DATA_FIELDS, nested=NESTED_FIELDS, count=len(cases())
+        "showcase/data.html",
+        lang="zh",
+        fields=DATA_FIELDS,
+        nested=NESTED_FIELDS,
+        tables=opendata.TABLES,
+        count=len(cases()),
     )
 
 
@@ -585,6 +716,15 @@ def data_json() -> Response:
 def data_csv() -> Response:
     """UTF-8 with a byte-order mark, so Excel opens the Chinese correctly."""
     return Response(spreadsheet.csv_text([name for name, _ in DATA_FIELDS], records()), mimetype="text/csv")
+
+
+@bp.route(f"/data/<any({', '.join(opendata.TABLE_NAMES)}):name>.csv")
+def data_table(name: str) -> Response:
+    """One row per KPI, business, stakeholder or funding cell of every case, keyed by
+    the case's slug; UTF-8 with a byte-order mark and formulas neutralised, as cases.csv."""
+    table = opendata.table(name)
+    rows = [row for s in cases() for row in table.rows(s.case)]
+    return Response(spreadsheet.csv_text(table.columns, rows), mimetype="text/csv")
 
 
 # Not in every system's MIME table; the freezer checks a file's type against its name.
@@ -611,9 +751,10 @@ def data_geojson() -> Response:
 
 @bp.route("/feed.xml")
 def feed() -> Response:
-    """Atom: newly published and updated cases, newest change first."""
+    """Atom: newly published and updated cases, the newest publication (first or
+    latest) first, by its exact time where the case file records one."""
     base = current_app.config["SITE_URL"].rstrip("/")
-    entries = sorted(cases(), key=lambda s: (s.case.updated, s.case.slug), reverse=True)
+    entries = sorted(cases(), key=lambda s: (s.case.updated_moment, s.case.slug), reverse=True)
     body = render_template("showcase/feed.xml", base=base, entries=entries)
     # Served as application/xml: what static hosts send for .xml, so the frozen file matches.
     return Response(body, mimetype="application/xml")
