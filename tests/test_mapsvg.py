@@ -278,8 +278,8 @@ def test_render_svg_draws_the_legend_in_a_band_below_the_map(map_data: MapData, 
     root = svg_root(render_svg(map_data, {}, [], "map", names, legend=legend))
 
     x, y, width, height = map_data.view_box
-    # Two entries a row: two rows of 24 and half a row of margin below the map.
-    assert root.get("viewBox") == " ".join(f"{v:g}" for v in (x, y, width, height + 60))
+    # One entry a row: three rows of 24 and half a row of margin below the map.
+    assert root.get("viewBox") == " ".join(f"{v:g}" for v in (x, y, width, height + 84))
     band = root.find(f"{SVG}g[@class='map-legend']")
     assert band is not None
     drawn = [(e.tag.removeprefix(SVG), e.get("class"), e.text) for e in band]
@@ -292,7 +292,7 @@ def test_render_svg_draws_the_legend_in_a_band_below_the_map(map_data: MapData, 
         ("text", "map-legend-text", "案例：4"),
     ]
     tops = [float(e.get("y") or 0) for e in band if e.tag == f"{SVG}text"]
-    assert tops == [height + 12, height + 12, height + 36]
+    assert tops == [height + 12, height + 36, height + 60]
     assert min(float(e.get("x") or 0) for e in band) >= x and max(float(e.get("x") or 0) for e in band) < width
 
 

@@ -311,7 +311,7 @@ def test_data_page_lists_every_file_with_a_dictionary_of_its_columns(tmp_path: P
 
     def described(table: str) -> list[str]:
         body = page.split(f'id="fields-{table}"', 1)[1].split("</table>", 1)[0]
-        return re.findall(r"<tr><td><code>([^<]+)</code></td>", body)
+        return [name.replace("_<wbr>", "_") for name in re.findall(r"<tr><td><code>(.*?)</code></td>", body)]
 
     for name in ("kpis", "businesses", "stakeholders", "funding"):
         assert described(name) == rows(client.get(f"/data/{name}.csv").get_data(as_text=True))[0], name

@@ -541,7 +541,7 @@ def test_open_data_carries_accepted_actuals_statuses_and_ratings(tmp_path: Path)
 
     body = json.loads(client.get("/data/cases.json").get_data(as_text=True))
     text = client.get("/data/cases.csv").get_data(as_text=True)
-    page = client.get("/data/").get_data(as_text=True)
+    page = client.get("/data/").get_data(as_text=True).replace("_<wbr>", "_")
 
     found = {record["slug"]: {key: record[key] for key in RESULT_FIELDS} for record in body["cases"]}
     assert found == {

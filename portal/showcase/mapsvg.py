@@ -111,10 +111,12 @@ INSET_NAMES: Mapping[str, Mapping[str, str]] = {
     "kinmen": {"zh": "金門", "en": "Kinmen"},
 }
 
-# The legend sits below the map, two entries a row, in a band added to the view box.
+# The legend sits below the map, one entry a line, in a band added to the view box; its
+# text is as large as the page's, so that on a phone (the map about 360 px wide) it is
+# still about 11 px.
 LEGEND_ROW = 24.0
-LEGEND_FONT = 15.0
-LEGEND_COLUMNS = 2
+LEGEND_FONT = 16.0
+LEGEND_COLUMNS = 1
 
 
 def _floats(value: Any, length: int, what: str) -> tuple[float, ...]:
@@ -362,7 +364,7 @@ def render_svg(
 
 
 def _legend(entries: Sequence[LegendEntry], left: float, top: float, width: float) -> str:
-    """The legend's band: a swatch and a text per entry, in rows of LEGEND_COLUMNS."""
+    """The legend's band: a swatch and a text per entry, LEGEND_COLUMNS entries a row."""
     column = width / LEGEND_COLUMNS
     size = LEGEND_FONT * 0.8
     out = ['<g class="map-legend">']
