@@ -321,6 +321,32 @@ def test_data_page_lists_every_file_with_a_dictionary_of_its_columns(tmp_path: P
     assert described("cases") + described("nested") == list(document["cases"][0])
 
 
+def test_english_data_page_describes_each_list_in_english(tmp_path: Path) -> None:
+    client = site(write_cases(tmp_path, page_case())).test_client()
+
+    page = client.get("/en/data/").get_data(as_text=True)
+
+    headings = re.findall(r'<h3 id="dictionary-[a-z]+">([^<]*)</h3>', page)
+    assert headings == [
+        "Fields of cases.csv, cases.json and cases.geojson alike",
+        "Fields only in cases.json and cases.geojson",
+        "kpis.csv: Key performance indicators (KPIs)",
+        "businesses.csv: Businesses",
+        "stakeholders.csv: Stakeholders",
+        "funding.csv: Funding table",
+    ]
+    sector = page.split('id="fields-stakeholders"', 1)[1].split("<td><code>sector</code></td><td>", 1)[1]
+    zh = '<span lang="zh-Hant-TW">'
+    assert sector.split("</td>", 1)[0] == (
+        f"Sector: {zh}產</span> (industry), {zh}官</span> (government), {zh}學</span> (academia), "
+        f"{zh}研</span> (research), {zh}社</span> (community), {zh}金</span> (finance)"
+    )
+    assert (
+        "<td><code>self_<wbr>liquidating</code></td><td>Self-liquidating (paid back from income): true or false</td>"
+        in page
+    )
+
+
 # --- order by the exact publication time ----------------------------------------------------------
 
 
