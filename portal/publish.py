@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,12 @@ class PublishError(DomainError):
 def today() -> date:
     """Publication dates are Taiwan calendar days."""
     return datetime.now(TAIWAN).date()
+
+
+def now() -> datetime:
+    """The moment of a publication: Taiwan time, to the second (what case files record,
+    so that cases published on one day are listed in the order they were published)."""
+    return datetime.now(TAIWAN).replace(microsecond=0)
 
 
 # --- slug and where the file goes ------------------------------------------------------
@@ -208,8 +214,21 @@ def project(session: Session, proposal: Proposal, *, on: date | None = None) -> 
         decision=snapshot.Approval(meeting=decision.meeting, date=decision.decided_on),
         published=_day(meta["published_on"], "首次公開") if "published_on" in meta else day,
         updated=_day(meta["updated_on"], "更新") if "updated_on" in meta else day,
+        published_at=_time(meta.get("published_at"), "首次公開時間"),
+        updated_at=_time(meta.get("updated_at"), "更新時間"),
         revision=revision.number,
     )
+
+
+def _time(value: object, what: str) -> datetime | None:
+    """A publication time stored in the meta (None: not recorded, as for cases first
+    published before times were kept, or written for a given day)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as error:
+        raise PublishError(f"提案的{what}「{value}」不是正確的時間。") from error
 
 
 def _items(value: object) -> tuple[str, ...]:
@@ -295,10 +314,12 @@ class Pending:
             self.staged.unlink(missing_ok=True)
 
 
-def _record(proposal: Proposal, **values: str) -> None:
-    """Store publication facts in the proposal's content meta (not in any revision)."""
+def _record(proposal: Proposal, **values: str | None) -> None:
+    """Store publication facts in the proposal's content meta (not in any revision);
+    a None value removes the fact."""
     content = dict(proposal.content)
-    content["meta"] = {**_meta(proposal), **values}
+    meta = {**_meta(proposal), **values}
+    content["meta"] = {key: value for key, value in meta.items() if value is not None}
     proposal.content = content
     flag_modified(proposal, "content")
 
@@ -320,19 +341,31 @@ def stage_case(
     The text is read back through `snapshot.parse` before it is written, so the portal
     never writes a file the showcase would refuse. With `touch_changed`, a re-write
     without `touch` still sets the updated date when the file's text changes (new
-    results of the follow-up are news for the feed). Raises PublishError, writing nothing."""
+    results of the follow-up are news for the feed). The exact time of the first and
+    the last publication is stored beside its date, except when `on` names the day (a
+    time of another day would be false). Raises PublishError, writing nothing."""
     if proposal.state != State.PUBLISHED:
         raise PublishError(f"提案目前為「{proposal.state.label}」，只有已公開的提案可以寫出公開檔案。")
-    day = (on or today()).isoformat()
+    moment = None if on is not None else now()
+    day = (on or cast(datetime, moment).date()).isoformat()
+    stamp = moment.isoformat() if moment is not None else None
     slug = slug_for(proposal)
     _check_slug_free(session, proposal, slug)
     meta = _meta(proposal)
-    updated = day if touch or "updated_on" not in meta else str(meta["updated_on"])
-    _record(proposal, slug=slug, published_on=str(meta.get("published_on", day)), updated_on=updated)
+    first = "published_on" not in meta
+    fresh = touch or "updated_on" not in meta
+    _record(
+        proposal,
+        slug=slug,
+        published_on=str(meta.get("published_on", day)),
+        published_at=stamp if first else meta.get("published_at"),
+        updated_on=day if fresh else str(meta["updated_on"]),
+        updated_at=stamp if fresh else meta.get("updated_at"),
+    )
     target = path_for(proposal, proposals_dir)
     text = snapshot.dump(project(session, proposal))
-    if touch_changed and updated != day and target.exists() and target.read_bytes() != text.encode("utf-8"):
-        _record(proposal, updated_on=day)
+    if touch_changed and not fresh and target.exists() and target.read_bytes() != text.encode("utf-8"):
+        _record(proposal, updated_on=day, updated_at=stamp)
         text = snapshot.dump(project(session, proposal))
     try:
         snapshot.parse(text, str(target))

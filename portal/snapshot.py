@@ -30,6 +30,9 @@ from portal.domain.brief import DEFAULT_KPI_KIND, KPI_KINDS, SOURCES, STRATEGIES
 from portal.domain.followup import BusinessStatus, Rating
 from portal.domain.proposal import DNA_GROUPS, SECTORS, ProposalType
 
+# Publication dates and times are Taiwan's (UTC+8, no daylight saving).
+TAIWAN = dt.timezone(dt.timedelta(hours=8))
+
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SLUG_MAX = 80
 TYPES = tuple(t.value for t in ProposalType)
@@ -70,13 +73,15 @@ KEYS = (
     "closing",
     "decision",
     "published",
+    "published_at",
     "updated",
+    "updated_at",
     "revision",
 )
 
 
 # Keys added after the first files were written: a file without them still loads.
-OPTIONAL_KEYS = ("benefits", "progress", "closing")
+OPTIONAL_KEYS = ("benefits", "progress", "closing", "published_at", "updated_at")
 KPI_KEYS = ("indicator", "definition", "unit", "baseline", "baseline_year", "target", "target_year", "direction")
 OPTIONAL_KPI_KEYS = ("kind", "baseline_source", "yearly", "actuals")
 BUSINESS_KEYS = ("name", "where", "start", "end", "lead", "strategies")
@@ -279,6 +284,21 @@ class Case:
     benefits: tuple[str, ...] = ()  # 不可量化效益
     progress: Standing | None = None  # latest accepted year-end review
     closing: Closing | None = None  # 結案檢討, once closed
+    # The exact moments of the first and the last publication (Taiwan time, to the
+    # second); None in files written before they were recorded.
+    published_at: dt.datetime | None = None
+    updated_at: dt.datetime | None = None
+
+    @property
+    def published_moment(self) -> dt.datetime:
+        """When the case was first published: the exact time, or the start of its day
+        (Taiwan time) for files that do not record one."""
+        return self.published_at or dt.datetime.combine(self.published, dt.time(), TAIWAN)
+
+    @property
+    def updated_moment(self) -> dt.datetime:
+        """When the case was last published, as `published_moment`."""
+        return self.updated_at or dt.datetime.combine(self.updated, dt.time(), TAIWAN)
 
 
 def strategies_of(businesses: Sequence[Business]) -> tuple[str, ...]:
@@ -342,9 +362,16 @@ def _front(case: Case) -> dict[str, Any]:
         **({"closing": plain(case.closing)} if case.closing is not None else {}),
         "decision": {"meeting": case.decision.meeting, "date": case.decision.date.isoformat()},
         "published": case.published.isoformat(),
+        **({"published_at": _moment(case.published_at)} if case.published_at is not None else {}),
         "updated": case.updated.isoformat(),
+        **({"updated_at": _moment(case.updated_at)} if case.updated_at is not None else {}),
         "revision": case.revision,
     }
+
+
+def _moment(value: dt.datetime) -> str:
+    """A publication time as written: Taiwan time to the second, with its offset."""
+    return value.astimezone(TAIWAN).replace(microsecond=0).isoformat()
 
 
 def _kpi_row(kpi: Kpi) -> dict[str, Any]:
@@ -561,6 +588,7 @@ if getattr(yaml, "__with_libyaml__", False):  # PyYAML built with libyaml
     _FastLoader = _LibyamlLoader
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 _MONTH = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])")
 _HEADING = re.compile(r"(#{2,4}) (\S.*?)\s*")
 
@@ -677,6 +705,15 @@ class _Reader:
                 pass
         self.bad(field, "必須是 YYYY-MM-DD 格式的日期")
 
+    def moment(self, value: object, field: str) -> dt.datetime:
+        """A time with its offset from UTC, to the second (2026-03-05T14:32:10+08:00)."""
+        if isinstance(value, str) and _MOMENT.fullmatch(value):
+            try:
+                return dt.datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        self.bad(field, "必須是 YYYY-MM-DDTHH:MM:SS+08:00 格式的時間")
+
     def month(self, value: object, field: str) -> str:
         if not isinstance(value, str) or not _MONTH.fullmatch(value):
             self.bad(field, "必須是 YYYY-MM 格式的年月")
@@ -739,10 +776,18 @@ class _Reader:
             "decision": self.decision(top["decision"]),
             "published": self.day(top["published"], "published"),
             "updated": self.day(top["updated"], "updated"),
+            "published_at": self.moment(top["published_at"], "published_at") if "published_at" in top else None,
+            "updated_at": self.moment(top["updated_at"], "updated_at") if "updated_at" in top else None,
             "revision": self.integer(top["revision"], "revision", least=1),
         }
         if values["updated"] < values["published"]:
             self.bad("updated", "不可早於 published")
+        for day_key in ("published", "updated"):
+            moment = values[f"{day_key}_at"]
+            if moment is not None and moment.astimezone(TAIWAN).date() != values[day_key]:
+                self.bad(f"{day_key}_at", f"的臺灣日期必須是 {day_key} 的 {values[day_key].isoformat()}")
+        if values["published_at"] and values["updated_at"] and values["updated_at"] < values["published_at"]:
+            self.bad("updated_at", "不可早於 published_at")
         used = {code for business in values["businesses"] for code in business["strategies"]}
         if set(values["strategies"]) != used:
             union = "、".join(code for code in STRATEGIES if code in used)

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask, g
 
-from portal.showcase.mapsvg import MapData, Marker, load_map, lonlat, parse_map, render_svg
+from portal.showcase.mapsvg import LegendEntry, MapData, Marker, load_map, lonlat, parse_map, render_svg
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "portal" / "reference" / "data"
@@ -188,7 +189,7 @@ def test_render_svg_draws_every_county_and_highlights_the_given_ones(map_data: M
         assert tooltip is not None and tooltip.text == names[code]
     assert "selected" in (by_code["10002"].get("class") or "").split()
     captions = [t.text for t in root.iter(f"{SVG}text")]
-    assert "連江縣" in captions and "金門縣" in captions
+    assert captions == ["馬祖", "金門"]
 
 
 def test_render_svg_escapes_every_text(map_data: MapData, names: dict[str, str]) -> None:
@@ -249,6 +250,54 @@ def test_render_svg_refuses_unknown_codes_and_bad_classes(map_data: MapData, nam
         render_svg(map_data, {}, [Marker("63000010", "x", url="JavaScript:alert(1)")], "t", names)
     with pytest.raises(ValueError, match="CSS class"):
         render_svg(map_data, {"63000": 'x" onclick="alert(1)'}, [], "t", names)
+
+
+@pytest.mark.parametrize(
+    ("lang", "given", "captions"),
+    [
+        ("zh", {}, ["馬祖", "金門"]),
+        ("en", {}, ["Matsu", "Kinmen"]),
+        ("en", {"lienchiang": "Matsu Islands"}, ["Matsu Islands", "Kinmen"]),
+    ],
+)
+def test_render_svg_captions_the_insets_in_the_page_language(
+    map_data: MapData, names: dict[str, str], lang: str, given: dict[str, str], captions: list[str]
+) -> None:
+    app = Flask(__name__)
+    with app.app_context():
+        g.lang = lang
+        svg = render_svg(map_data, {}, [], "map", names, inset_labels=given)
+
+    labels = [t for t in svg_root(svg).iter(f"{SVG}text") if t.get("class") == "map-inset-label"]
+    assert [t.text for t in labels] == captions
+
+
+def test_render_svg_draws_the_legend_in_a_band_below_the_map(map_data: MapData, names: dict[str, str]) -> None:
+    legend = [
+        LegendEntry("有案例<的>縣市：3", "has-cases"),
+        LegendEntry("尚無案例的縣市：19", "no-cases"),
+        LegendEntry("案例：4", "map-marker", marker=True),
+    ]
+
+    root = svg_root(render_svg(map_data, {}, [], "map", names, legend=legend))
+
+    x, y, width, height = map_data.view_box
+    # One entry a row: three rows of 24 and half a row of margin below the map.
+    assert root.get("viewBox") == " ".join(f"{v:g}" for v in (x, y, width, height + 84))
+    band = root.find(f"{SVG}g[@class='map-legend']")
+    assert band is not None
+    drawn = [(e.tag.removeprefix(SVG), e.get("class"), e.text) for e in band]
+    assert drawn == [
+        ("rect", "map-county has-cases", None),
+        ("text", "map-legend-text", "有案例<的>縣市：3"),
+        ("rect", "map-county no-cases", None),
+        ("text", "map-legend-text", "尚無案例的縣市：19"),
+        ("circle", "map-marker", None),
+        ("text", "map-legend-text", "案例：4"),
+    ]
+    tops = [float(e.get("y") or 0) for e in band if e.tag == f"{SVG}text"]
+    assert tops == [height + 12, height + 36, height + 60]
+    assert min(float(e.get("x") or 0) for e in band) >= x and max(float(e.get("x") or 0) for e in band) < width
 
 
 @pytest.mark.parametrize(

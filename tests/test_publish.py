@@ -9,7 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -144,6 +144,11 @@ def desk(app: Flask, make: Factory, session: Session) -> Desk:
     return Desk(app, make, session)
 
 
+def untimed(case: Case) -> Case:
+    """The case without its publication times (which come from the clock)."""
+    return dataclasses.replace(case, published_at=None, updated_at=None)
+
+
 def expected_case(slug: str, published: date, updated: date | None = None) -> Case:
     """The public projection of tests.documents.GOOD as approved by `Desk.approved`."""
     return Case(
@@ -237,11 +242,17 @@ def test_publish_writes_the_projection_of_the_approved_revision(desk: Desk, sess
     session.commit()
     today = publish.today()
 
+    before = publish.now()
+
     shown = desk.move(proposal, "publish")
 
+    after = publish.now()
     assert shown == [("success", PUBLISHED)]
     assert desk.files() == [f"2026/puli-township-{proposal.id}.md"]
-    assert snapshot.load(desk.file_of(proposal)) == expected_case(f"puli-township-{proposal.id}", today)
+    written = snapshot.load(desk.file_of(proposal))
+    assert untimed(written) == expected_case(f"puli-township-{proposal.id}", today)
+    assert written.published_at is not None and before <= written.published_at <= after
+    assert written.updated_at == written.published_at
     assert DRAFT_ONLY not in desk.file_of(proposal).read_text(encoding="utf-8")
 
 
@@ -307,7 +318,11 @@ def test_republish_keeps_slug_and_first_published_date_and_updates_updated(desk:
     publish.commit(session, [publish.stage_case(session, proposal, desk.proposals_dir, on=later)])
 
     assert desk.files() == [f"2026/puli-township-{proposal.id}.md"]
-    assert snapshot.load(desk.file_of(proposal)) == expected_case(f"puli-township-{proposal.id}", first, later)
+    written = snapshot.load(desk.file_of(proposal))
+    assert untimed(written) == expected_case(f"puli-township-{proposal.id}", first, later)
+    # The first publication's time stays; a re-publication for a given day records no time.
+    assert written.published_at is not None and written.published_at.date() == first
+    assert written.updated_at is None
 
 
 def test_stored_slug_is_used_and_never_recomputed(desk: Desk) -> None:
@@ -415,6 +430,22 @@ def test_file_reads_back_as_the_case_it_was_written_from(tmp_path: Path) -> None
     path = write_sample(tmp_path)
 
     assert snapshot.load(path) == expected_case("puli-township-7", SAMPLE_DAY)
+
+
+def test_publication_times_are_optional_and_round_trip(tmp_path: Path) -> None:
+    path = write_sample(tmp_path)
+    moment = datetime(2026, 11, 1, 16, 30, 5, tzinfo=UTC)  # 2026-11-02 00:30:05 in Taiwan
+    timed = dataclasses.replace(expected_case("puli-township-7", SAMPLE_DAY), published_at=moment, updated_at=moment)
+    before = snapshot.load(path)
+    path.write_text(snapshot.dump(timed), encoding="utf-8")
+
+    after = snapshot.load(path)
+
+    assert (before.published_at, before.updated_at) == (None, None)
+    assert after == timed
+    front = path.read_text("utf-8").split("\n---\n", 1)[0]
+    assert "published: '2026-11-02'\npublished_at: '2026-11-02T00:30:05+08:00'\n" in front
+    assert "updated: '2026-11-02'\nupdated_at: '2026-11-02T00:30:05+08:00'\nrevision: 1" in front
 
 
 def test_file_layout_front_matter_then_narrative_sections(tmp_path: Path) -> None:
@@ -532,6 +563,28 @@ BAD_FILES = [
         "puli-township-7.md",
         "正文第 136 行：應為「## 共識願景」（欄位「consensus.vision」），但寫的是「## 創生事業構想」",
         id="body-section-missing",
+    ),
+    pytest.param(
+        replace("updated: '2026-11-02'\n", "updated: '2026-11-02'\npublished_at: '2026-11-02 09:15'\n"),
+        "puli-township-7.md",
+        "欄位「published_at」必須是 YYYY-MM-DDTHH:MM:SS+08:00 格式的時間",
+        id="time-without-offset",
+    ),
+    pytest.param(
+        replace("updated: '2026-11-02'\n", "updated: '2026-11-02'\npublished_at: '2026-11-02T16:30:00+00:00'\n"),
+        "puli-township-7.md",
+        "欄位「published_at」的臺灣日期必須是 published 的 2026-11-02",
+        id="time-on-another-taiwan-day",
+    ),
+    pytest.param(
+        replace(
+            "updated: '2026-11-02'\n",
+            "updated: '2026-11-02'\npublished_at: '2026-11-02T10:00:00+08:00'\n"
+            "updated_at: '2026-11-02T09:59:59+08:00'\n",
+        ),
+        "puli-township-7.md",
+        "欄位「updated_at」不可早於 published_at",
+        id="updated-before-published",
     ),
 ]
 

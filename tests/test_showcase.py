@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from portal import db
+from portal import db, snapshot
 from portal.config import PROJECT_ROOT
 from portal.demo import demo_cases as demo_data
 from portal.showcase import create_showcase_app
@@ -69,7 +69,18 @@ def test_build_writes_every_site_page_in_both_languages(tmp_path: Path, content:
         "search/index.html",
         "statistics/index.html",
     ]
-    assert (summary.written, summary.unchanged, summary.removed) == (29, 0, 0)
+    # The portal's form scripts and styles stay out of the site.
+    assert sorted(str(p.relative_to(destination)) for p in (destination / "static").rglob("*") if p.is_file()) == [
+        "static/css/portal.css",
+        "static/favicon.svg",
+        "static/fonts/rare.css",
+        "static/js/portal.js",
+        "static/js/search.js",
+    ]
+    # 18 pages, 404.html, sitemap, robots, feed, 7 open-data files (cases.json, cases.csv,
+    # cases.geojson and one CSV per list) and the 5 static files (the rare-character style
+    # sheet is empty: no case, no rare character).
+    assert (summary.written, summary.unchanged, summary.removed) == (34, 0, 0)
     faq = (destination / "faq/index.html").read_text("utf-8")
     assert "<title>常見問題 － 地方創生成果展示</title>" in faq
     assert "<h2>誰可以提案？</h2>" in faq
@@ -129,8 +140,8 @@ def test_second_build_rewrites_nothing_and_one_changed_page_rewrites_only_it(tmp
     faq.write_text(faq.read_text("utf-8") + "\n## 新問題\n\n新的回答。\n", "utf-8")
     changed = build(showcase(tmp_path, content), destination)
 
-    assert (again.written, again.unchanged, again.removed) == (0, 29, 0)
-    assert (changed.written, changed.unchanged, changed.removed) == (2, 27, 0)
+    assert (again.written, again.unchanged, again.removed) == (0, 34, 0)
+    assert (changed.written, changed.unchanged, changed.removed) == (2, 32, 0)
     assert "新的回答。" in (destination / "faq/index.html").read_text("utf-8")
 
 
@@ -406,7 +417,7 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
     assert [r["slug"] for r in rows] == [c["slug"] for c in document["cases"]]
     flat = [{k: c[k] for k in document["fields"]} for c in document["cases"]]
     assert rows == [{k: "" if v is None else str(v) for k, v in c.items()} for c in flat]
-    assert [sorted(set(c) - set(document["fields"])) for c in document["cases"]] == [["businesses", "kpis"]] * len(rows)
+    assert [list(c)[len(document["fields"]) :] for c in document["cases"]] == [document["nested"]] * len(rows)
     assert list(rows[0]) == document["fields"]
     wangan = next(c for c in document["cases"] if c["slug"] == "wangan-turtle-island-2026")
     assert (wangan["township_code"], wangan["county"], wangan["region"], wangan["type"]) == (
@@ -424,8 +435,153 @@ def test_open_data_json_and_csv_agree(published: Path, tmp_path: Path, content: 
     assert points["wangan-turtle-island-2026"]["type"] == "Point"
     assert points["wangan-turtle-island-2026"]["coordinates"] == pytest.approx([119.50, 23.36], abs=0.05)
     assert points["chishang-rice-2026"]["coordinates"] == pytest.approx([121.22, 23.10], abs=0.05)
-    dictionary = (destination / "data/index.html").read_text("utf-8")
+    dictionary = (destination / "data/index.html").read_text("utf-8").replace("_<wbr>", "_")
     assert all(f"<code>{name}</code>" in dictionary for name in document["fields"] + document["nested"])
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+
+def test_open_data_has_one_csv_per_list_of_the_demo_cases(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    cases = [snapshot.load(path) for path in published.glob("*/*.md")]
+    kpis, businesses, stakeholders, funding = (
+        csv_rows(destination / "data" / f"{name}.csv") for name in ("kpis", "businesses", "stakeholders", "funding")
+    )
+    assert kpis[0] == [
+        "slug",
+        "kpi",
+        "indicator",
+        "kind",
+        "definition",
+        "unit",
+        "direction",
+        "baseline",
+        "baseline_year",
+        "baseline_source",
+        "target",
+        "target_year",
+        "yearly_targets",
+        "actuals",
+    ]
+    wangan = "wangan-turtle-island-2026"
+    assert [row for row in kpis if row[:2] in ([wangan, "1"], [wangan, "5"])] == [
+        [
+            wangan,
+            "1",
+            "觀光旅遊人次",
+            "outcome",
+            "全年入島旅客人次（交通船統計）",
+            "人次",
+            "increase",
+            "42000",
+            "2025",
+            "交通船售票統計",
+            "55000",
+            "2028",
+            "2026=45000;2027=50000",
+            "",
+        ],
+        [
+            wangan,
+            "5",
+            "人口社會增加",
+            "outcome",
+            "全鄉年遷入減遷出人數",
+            "人",
+            "increase",
+            "-85",
+            "2024",
+            "戶政遷入遷出統計",
+            "0",
+            "2028",
+            "2026=-60;2027=-30",
+            "",
+        ],
+    ]
+    assert businesses[0] == [
+        "slug",
+        "business",
+        "name",
+        "where",
+        "start",
+        "end",
+        "lead",
+        "strategies",
+        "status",
+        "what",
+        "how",
+    ]
+    assert [row for row in businesses if row[:2] == [wangan, "2"]] == [
+        [
+            wangan,
+            "2",
+            "觀龜守夜保育遊程",
+            "網垵口沙灘與天台山",
+            "2026-05",
+            "2028-10",
+            "望安海洋保育志工隊與青年團隊",
+            "technology;social_participation",
+            "",
+            "產卵季推出限量夜間保育導覽，遊客須先完成線上行前課程；淡季轉型為潮間帶與星空導覽。",
+            "以線上預約系統控管每晚上限40人，導覽收入提撥一成作為保育監測經費。",
+        ]
+    ]
+    assert stakeholders[0] == ["slug", "stakeholder", "name", "sector", "role", "commitment"]
+    assert [row for row in stakeholders if row[:2] == [wangan, "1"]] == [
+        [wangan, "1", "中社村社區發展協會", "社", "古厝管理與聚落導覽", "協調屋主以長期租約出借8棟古厝"]
+    ]
+    assert funding[0] == ["slug", "source", "self_liquidating", "year", "amount"]
+    assert [row for row in funding if row[0] == wangan] == [
+        [wangan, "central", "false", "2026", "8600"],
+        [wangan, "central", "false", "2027", "1000"],
+        [wangan, "township", "false", "2026", "600"],
+        [wangan, "private", "false", "2026", "4200"],
+        [wangan, "private", "false", "2027", "1500"],
+    ]
+    # Every item of every case, each once, in the order of cases.csv.
+    order = [row[0] for row in csv_rows(destination / "data" / "cases.csv")[1:]]
+    by_slug = {case.slug: case for case in cases}
+    assert [row[:2] for row in kpis[1:]] == [
+        [slug, str(n)] for slug in order for n in range(1, len(by_slug[slug].kpis) + 1)
+    ]
+    assert [row[:2] for row in businesses[1:]] == [
+        [slug, str(n)] for slug in order for n in range(1, len(by_slug[slug].businesses) + 1)
+    ]
+    assert [row[:2] for row in stakeholders[1:]] == [
+        [slug, str(n)] for slug in order for n in range(1, len(by_slug[slug].stakeholders) + 1)
+    ]
+    assert sorted(int(row[4]) for row in funding[1:]) == sorted(
+        amount for slug in order for amount in (by_slug[slug].resources.grid or {}).values()
+    )
+
+
+def test_data_dictionary_lists_every_column_of_every_file(published: Path, tmp_path: Path, content: Path) -> None:
+    destination = tmp_path / "site"
+
+    build(showcase(tmp_path, content), destination)
+
+    page = (destination / "data/index.html").read_text("utf-8")
+
+    def described(table: str) -> list[str]:
+        body = page.split(f'id="fields-{table}"', 1)[1].split("</table>", 1)[0]
+        return [name.replace("_<wbr>", "_") for name in re.findall(r"<tr><td><code>(.*?)</code></td>", body)]
+
+    files = sorted(p.name for p in (destination / "data").iterdir() if p.suffix == ".csv")
+    assert files == ["businesses.csv", "cases.csv", "funding.csv", "kpis.csv", "stakeholders.csv"]
+    assert {name: described(name.removesuffix(".csv")) for name in files} == {
+        name: csv_rows(destination / "data" / name)[0] for name in files
+    }
+    document = json.loads((destination / "data/cases.json").read_text("utf-8"))
+    assert (document["fields"], document["nested"]) == (described("cases"), described("nested"))
+    assert {tuple(case) for case in document["cases"]} == {tuple(described("cases") + described("nested"))}
+    assert [f'href="{name}"' in page for name in files] == [True] * len(files)
 
 
 def test_feed_sitemap_and_open_data_agree(published: Path, tmp_path: Path, content: Path) -> None:
@@ -564,19 +720,26 @@ def test_listings_paginate_by_path(published: Path, tmp_path: Path, content: Pat
 
     first = (destination / "cases/index.html").read_text("utf-8")
     second = (destination / "cases/page/2/index.html").read_text("utf-8")
-    third = (destination / "cases/page/3/index.html").read_text("utf-8")
-    fifteenth = (destination / "cases/page/15/index.html").read_text("utf-8")
-    # Sixteen demo cases published the same day, one a page, by slug from the end of
-    # the alphabet: 左鎮 first, 望安 third, 池上 fifteenth.
-    assert ("左鎮惡地化石小鎮" in first, "望安綠蠵龜之島" in first) == (True, False)
-    assert ("望安綠蠵龜之島" in third, "池上米鄉共好" in third) == (True, False)
-    assert ("望安綠蠵龜之島" in fifteenth, "池上米鄉共好" in fifteenth) == (False, True)
-    assert "<p>16 個案例，第 2 頁，共 16 頁</p>" in second
+    fifth = (destination / "cases/page/5/index.html").read_text("utf-8")
+    # One case a page, the newest publication first: the order of the files' times.
+    order = sorted(
+        (snapshot.load(path) for path in published.glob("*/*.md")),
+        key=lambda case: (case.published_moment, case.slug),
+        reverse=True,
+    )
+    count = len(order)
+
+    def linked(page: str) -> set[str]:
+        return set(re.findall(r'href="(?:\.\./)*([a-z0-9-]+)/index\.html"', page))
+
+    assert (order[0].slug in linked(first), order[1].slug in linked(first)) == (True, False)
+    assert (order[4].slug in linked(fifth), order[0].slug in linked(fifth)) == (True, False)
+    assert f"<p>{count} 個案例，第 2 頁，共 {count} 頁</p>" in second
     assert '<a href="../../index.html" rel="prev">← 上一頁</a>' in second
     assert '<a href="page/2/index.html" rel="next">下一頁 →</a>' in first
     assert (destination / "type/township/page/2/index.html").is_file()
     assert not (destination / "cases/page/1").exists()
-    assert not (destination / "cases/page/17").exists()
+    assert not (destination / f"cases/page/{count + 1}").exists()
     assert not (destination / "county/10016/page/2").exists()
 
 

@@ -42,9 +42,9 @@ def test_rebuild_button_freezes_the_site_reports_and_is_audited(
     html = response.get_data(as_text=True)
     [(kind, message)] = flashes(html)
     assert kind == "success"
-    summary = r"寫入 29 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。"
+    summary = r"寫入 34 個檔案，未變動 0 個，移除 0 個，耗時 \d+\.\d 秒。"
     assert re.fullmatch("展示網站已重新產生：" + summary, message), message
-    assert "29 個檔案，最後更新於" in html
+    assert "34 個檔案，最後更新於" in html
     assert "預覽：" not in (tmp_path / "build" / "index.html").read_text("utf-8")
     [event] = session.scalars(select(AuditEvent).where(AuditEvent.action == "showcase_rebuild"))
     assert event.reason == "完成：" + message.removeprefix("展示網站已重新產生：")

@@ -135,9 +135,10 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
             shutil.copytree(destination, staging, dirs_exist_ok=True, copy_function=shutil.copy2)
         checkpoint("copied")
         app.config["FREEZER_DESTINATION"] = str(staging)
-        freezer = Freezer(app, with_static_files=True)
+        freezer = Freezer(app, with_static_files=False)
         freezer.register_generator(site.url_generators)
         freezer.register_generator(fonts.url_generators)
+        freezer.register_generator(lambda: _static_files(app))
         with warnings.catch_warnings():
             # No published case yet means no case pages: a valid, if small, site.
             warnings.simplefilter("ignore", MissingURLGeneratorWarning)
@@ -165,6 +166,20 @@ def _build(app: Flask, destination: Path, progress: Callable[[str], None] | None
         removed=len(before.keys() - after.keys()),
         seconds=time.monotonic() - started,
     )
+
+
+# Files of the shared static folder that only the portal's forms use: the site has no
+# forms, so the build leaves them out.
+PORTAL_ONLY_STATIC = frozenset({"css/autosave.css", "js/autosave.js", "js/picker.js"})
+
+
+def _static_files(app: Flask) -> Iterator[tuple[str, dict[str, str]]]:
+    """Every file of the static folder the site may use, for the freezer."""
+    root = Path(app.static_folder or "")
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if path.is_file() and name not in PORTAL_ONLY_STATIC:
+            yield "static", {"filename": name}
 
 
 # Libraries whose version can change what a build writes.

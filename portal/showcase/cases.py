@@ -58,7 +58,8 @@ def township_codes() -> frozenset[str]:
 def load_cases(
     folder: Path, cache: text.RenderCache | None = None, front: FrontMatterCache | None = None
 ) -> list[Shown]:
-    """Every `<cycle>/<slug>.md` under `folder`, newest publication first, its narrative
+    """Every `<cycle>/<slug>.md` under `folder`, newest first publication first (by its
+    exact time where the file records one; the slug orders equal times), its narrative
     rendered through `cache` and its front matter parsed through `front` (what they
     already hold is not done again). Raises SnapshotError naming the file for a bad
     file, an unknown township or a repeated slug."""
@@ -76,7 +77,7 @@ def load_cases(
         seen[case.slug] = path
         changed = dt.datetime.fromtimestamp(path.stat().st_mtime)
         shown.append(Shown(case=case, html=_rendered(case, render), changed=changed))
-    return sorted(shown, key=lambda s: (s.case.published, s.case.slug), reverse=True)
+    return sorted(shown, key=lambda s: (s.case.published_moment, s.case.slug), reverse=True)
 
 
 PRIORITY_FILE = "priority-areas.csv"

@@ -30,6 +30,7 @@ DATA_FIELDS: tuple[Field, ...] = (
     Field("cycle", "提案梯次（年度）", "The proposal's round (its year)"),
     Field("title", "提案名稱", "Title of the proposal, in Chinese"),
     Field("title_en", "英文名稱（可能空白）", "English title (may be empty)"),
+    Field("summary_en", "英文摘要（可能空白）", "English summary (may be empty)"),
     Field(
         "type",
         "提案類型：township 鄉鎮單元、regional 區域型、thematic 主題型",
@@ -123,27 +124,105 @@ DATA_FIELDS: tuple[Field, ...] = (
     ),
     Field("decision_meeting", "核定的會議", "The meeting that approved the case, in Chinese"),
     Field("decision_date", "核定日期", "Date of approval"),
+    Field("revision", "核定的提案版本（第幾版）", "The approved version of the proposal (its number)"),
     Field("published", "首次公開日期", "Date first published"),
+    Field(
+        "published_at",
+        "首次公開的時間（臺灣時間，ISO 8601，例如 2026-03-05T14:32:10+08:00）；較早公開、未記錄時間的案例為空白",
+        "Time first published (Taiwan time, ISO 8601, e.g. 2026-03-05T14:32:10+08:00); empty for "
+        "earlier cases published without a recorded time",
+    ),
     Field("updated", "最後更新日期", "Date last updated"),
+    Field(
+        "updated_at",
+        "最後更新的時間（格式同上）；未記錄時空白",
+        "Time last updated (format as above); empty when not recorded",
+    ),
     Field("url", "案例頁面的相對網址", "Address of the case page, relative to the site"),
 )
 
 
-# What cases.json and cases.geojson carry beyond the flat columns: lists a CSV cannot hold.
+# What cases.json and cases.geojson carry beyond the flat columns: lists and texts a
+# CSV row cannot hold well, so that the JSON has every public field of a case.
 NESTED_FIELDS: tuple[Field, ...] = (
     Field(
-        "kpis",
-        "每項 KPI：indicator 指標、unit 單位、baseline 現況值、baseline_year 現況年、target 目標值、"
-        "target_year 目標年、direction 期望方向（+ 增加、- 減少）、actuals 輔導團年底檢核採認的實際值"
-        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
-        "Each KPI: indicator, unit, baseline, baseline_year, target, target_year, direction (+ to "
-        "increase, - to decrease), actuals: the values the counselling team accepted at its year-end "
-        "reviews (one {year, value} a year, in order of year; an empty list when none was accepted)",
+        "participating",
+        "合作鄉鎮市區：每個 {code 代碼、name 名稱（含縣市）}",
+        "Participating townships: each {code, name (with its county, in Chinese)}",
+    ),
+    Field(
+        "dna",
+        "我的DNA：summary 說明（Markdown 原文）、items 依 人 文 地 產 景 分組的項目清單",
+        "The place's DNA: summary (Markdown source) and items, lists grouped under 人 people, 文 culture, "
+        "地 land, 產 products and 景 landscape",
+    ),
+    Field(
+        "stakeholders",
+        "利害關係人：每個 {name 名稱、sector 部門、role 角色、commitment 投入}，同 stakeholders.csv",
+        "Stakeholders: each {name, sector, role, commitment}, as in stakeholders.csv",
+    ),
+    Field(
+        "consensus",
+        "形成共識願景過程：events 每場 {date 日期、kind 形式、participants 參與人數、outcome 結論}，"
+        "vision 共識願景（Markdown 原文）",
+        "How the shared vision was reached: events, each {date, kind, participants (number of people), "
+        "outcome}, and vision, the shared vision (Markdown source)",
+    ),
+    Field(
+        "businesses_summary",
+        "創生事業構想的總說明（Markdown 原文；可能空白）",
+        "Overview of the planned businesses (Markdown source; may be empty)",
     ),
     Field(
         "businesses",
-        "每項創生事業：name 事業名稱、start 與 end 起訖年月、status 最近一次採認的執行狀態（代碼同上；沒有時為 null）",
-        "Each business: name, start and end (year and month), status at the latest accepted review "
-        "(codes as above; null when there is none)",
+        "每項創生事業：name 事業名稱、where 地點、start 與 end 起訖年月、lead 主責單位、strategies 策略代碼清單、"
+        "what 做什麼與 how 怎麼做（Markdown 原文）、"
+        "status 最近一次採認的執行狀態（代碼同 business_statuses；沒有時為 null）",
+        "Each business: name, where (its place), start and end (year and month), lead (the unit in "
+        "charge), strategies (a list of strategy codes), what and how (Markdown source), status at the "
+        "latest accepted review (codes as in business_statuses; null when there is none)",
+    ),
+    Field(
+        "resources",
+        "經費需求（千元）：by_source 各來源合計 {來源代碼: 金額}、by_year 各年度合計 [{year, amount}]、"
+        "grid 經費需求及財源表的每一格 [{source, self_liquidating, year, amount}]，同 funding.csv"
+        "（沒有財源表的較早案例為 null）",
+        "Funding asked for (NT$ thousand): by_source, the total of each source {source code: amount}; "
+        "by_year, the total of each year [{year, amount}]; grid, every cell of the funding table "
+        "[{source, self_liquidating, year, amount}], as in funding.csv (null for earlier cases without "
+        "a funding table)",
+    ),
+    Field(
+        "support",
+        "其他協助需求：每項 {kind 類別（法規調適、土地、人力、技術、其他）、description 說明}",
+        "Other support asked for: each {kind (regulatory adjustment, land, staff, technology or other, "
+        "in Chinese), description}",
+    ),
+    Field(
+        "matched",
+        "核定時媒合的部會計畫：每項 {ministry 部會、programme 計畫、amount 金額（千元）、year 年度}",
+        "Ministry programmes matched at approval: each {ministry, programme, amount (NT$ thousand), year}",
+    ),
+    Field(
+        "kpis",
+        "每項 KPI：indicator 指標、kind 類型（outcome 成果指標、work 工作指標）、definition 衡量標準、unit 單位、"
+        "baseline 現況值、baseline_year 現況年、baseline_source 現況值來源、target 目標值、target_year 目標年、"
+        "direction 期望方向（+ 增加、- 減少）、yearly 逐年目標（[{year, value}]）、actuals 輔導團年底檢核採認的實際值"
+        "（每年一筆 {year, value}，依年度排列；沒有採認值時為空清單）",
+        "Each KPI: indicator, kind (outcome or work indicator), definition (how it is measured), unit, "
+        "baseline, baseline_year, baseline_source, target, target_year, direction (+ to increase, - to "
+        "decrease), yearly (the yearly targets, [{year, value}]), actuals: the values the counselling "
+        "team accepted at its year-end reviews (one {year, value} a year, in order of year; an empty "
+        "list when none was accepted)",
+    ),
+    Field(
+        "benefits",
+        "不可量化效益：文字清單（可能為空清單）",
+        "Benefits that cannot be counted: a list of texts (may be empty)",
+    ),
+    Field(
+        "closing_lessons",
+        "結案檢討的經驗分享；尚未結案時為 null",
+        "Lessons shared at the closing review; null while the case is open",
     ),
 )

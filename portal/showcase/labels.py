@@ -79,6 +79,10 @@ def region(name: str) -> str:
     return REGIONS_EN.get(name, name) if english() else name
 
 
+# Every county's code (5 digits), in the reference data's order.
+COUNTY_CODES: tuple[str, ...] = tuple(_COUNTIES)
+
+
 def county(code: str) -> str:
     zh, en = _COUNTIES.get(code[:5], (code, code))
     return en if english() else zh

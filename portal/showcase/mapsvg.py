@@ -22,6 +22,8 @@ from typing import Any
 
 from markupsafe import escape
 
+from portal.i18n import N_, gettext
+
 DATA_FILE = "map_data.json"
 
 # A CSS class list: letters, digits, '-' and '_' separated by spaces.
@@ -95,6 +97,28 @@ class Marker:
     url: str | None = None
     css_class: str = "map-marker"
     lang: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LegendEntry:
+    """One entry of the map's legend: a swatch drawn with `css_class` (a county's square,
+    or with `marker` a marker's circle) and the text that says what it means."""
+
+    text: str
+    css_class: str
+    marker: bool = False
+
+
+# The insets' captions, shown in the page's language: Lienchiang County is known to
+# everyone as Matsu (馬祖).
+INSET_NAMES: Mapping[str, str] = {"lienchiang": N_("馬祖"), "kinmen": N_("金門")}
+
+# The legend sits below the map, one entry a line, in a band added to the view box; its
+# text is as large as the page's, so that on a phone (the map about 360 px wide) it is
+# still about 11 px.
+LEGEND_ROW = 24.0
+LEGEND_FONT = 16.0
+LEGEND_COLUMNS = 1
 
 
 def _floats(value: Any, length: int, what: str) -> tuple[float, ...]:
@@ -227,6 +251,7 @@ def render_svg(
     county_urls: Mapping[str, str] | None = None,
     id_prefix: str = "twmap",
     marker_radius: float = 5.0,
+    legend: Sequence[LegendEntry] = (),
 ) -> str:
     """An inline SVG map of Taiwan.
 
@@ -236,9 +261,11 @@ def render_svg(
     - `labels`: county code -> display name, used as each county's tooltip (the code if absent);
     - `highlighted_townships`: township code -> CSS class; those township outlines are drawn too;
     - `inset_labels`: inset id ("lienchiang", "kinmen") -> caption; defaults to the
+      inset's name in the page's language (馬祖 / Matsu, 金門 / Kinmen), or else the
       names of the inset's counties from `labels`;
     - `county_urls`: county code -> link for the county shape;
-    - `id_prefix`: keeps ids unique when a page holds more than one map.
+    - `id_prefix`: keeps ids unique when a page holds more than one map;
+    - `legend`: entries drawn in a band below the map (the view box grows to hold it).
 
     Unknown county or township codes raise ValueError: a typo should fail the build, not
     silently drop a case from the map.
@@ -261,6 +288,9 @@ def render_svg(
     role = "group" if interactive else "img"
     title_id, desc_id = f"{id_prefix}-title", f"{id_prefix}-desc"
     vx, vy, vw, vh = map_data.view_box
+    map_bottom = vy + vh
+    if legend:
+        vh += LEGEND_ROW * -(-len(legend) // LEGEND_COLUMNS) + LEGEND_ROW / 2
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="tw-map" viewBox="{_num(vx)} {_num(vy)} {_num(vw)} {_num(vh)}"'
         f' role="{role}" aria-labelledby="{title_id}"'
@@ -273,7 +303,11 @@ def render_svg(
 
     out.append('<g class="map-insets">')
     for inset in map_data.insets:
-        caption = inset_labels.get(inset.id) or ", ".join(labels[c] for c in inset.counties if labels.get(c))
+        caption = (
+            inset_labels.get(inset.id)
+            or (gettext(INSET_NAMES[inset.id]) if inset.id in INSET_NAMES else "")
+            or ", ".join(labels[c] for c in inset.counties if labels.get(c))
+        )
         x, y, w, h = inset.box
         out.append(
             f'<rect class="map-inset" x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
@@ -324,5 +358,34 @@ def render_svg(
                 out.append(f"{circle}><title>{_e(marker.label)}</title></circle>")
         out.append("</g>")
 
+    if legend:
+        out.append(_legend(legend, vx, map_bottom, vw))
+
     out.append("</svg>")
+    return "\n".join(out)
+
+
+def _legend(entries: Sequence[LegendEntry], left: float, top: float, width: float) -> str:
+    """The legend's band: a swatch and a text per entry, LEGEND_COLUMNS entries a row."""
+    column = width / LEGEND_COLUMNS
+    size = LEGEND_FONT * 0.8
+    out = ['<g class="map-legend">']
+    for number, entry in enumerate(entries):
+        x = left + 8 + column * (number % LEGEND_COLUMNS)
+        middle = top + LEGEND_ROW * (number // LEGEND_COLUMNS) + LEGEND_ROW / 2
+        if entry.marker:
+            swatch = (
+                f'<circle class="{_class(entry.css_class)}" cx="{_num(x + size / 2)}" cy="{_num(middle)}"'
+                f' r="{_num(size / 2.5)}"/>'
+            )
+        else:
+            swatch = (
+                f'<rect class="map-county {_class(entry.css_class)}" x="{_num(x)}" y="{_num(middle - size / 2)}"'
+                f' width="{_num(size)}" height="{_num(size)}"/>'
+            )
+        out.append(
+            swatch + f'<text class="map-legend-text" x="{_num(x + size + 6)}" y="{_num(middle)}"'
+            f' dominant-baseline="central">{_e(entry.text)}</text>'
+        )
+    out.append("</g>")
     return "\n".join(out)

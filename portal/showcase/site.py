@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import mimetypes
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,10 +20,10 @@ from werkzeug.wrappers import Response
 from portal import text
 from portal.domain import followup, spreadsheet
 from portal.domain.funding import NON_SELF, SELF, percent, roc_year
-from portal.i18n import N_, language
+from portal.i18n import N_, language, ngettext
 from portal.i18n import gettext as _
 from portal.reference import PRIORITY_KINDS
-from portal.showcase import charts, labels, mapsvg
+from portal.showcase import charts, labels, mapsvg, opendata
 from portal.showcase.cases import Shown, cache_file, load_cases, load_priority
 from portal.showcase.content import Page, load_pages
 from portal.showcase.dictionary import DATA_FIELDS, NESTED_FIELDS
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["safe_page"] = text.cached
     app.jinja_env.filters["roc"] = roc
     app.jinja_env.filters["zh"] = chinese
+    app.jinja_env.filters["zh_words"] = chinese_words
     app.jinja_env.globals.update(
         percent=percent, label=labels.label, facet_label=facet_label, lang_url=lang_url, other_url=other_url
     )
@@ -93,6 +95,19 @@ def chinese(value: object) -> Markup:
     if language() != "en" or not str(value):
         return escape(value)
     return Markup(f"<span{ZH}>{escape(value)}</span>")
+
+
+# A run of Chinese characters.
+CHINESE_RUN = re.compile(r"[\u3400-\u9fff]+")
+
+
+def chinese_words(value: object) -> Markup:
+    """English text quoting Chinese words (codes such as 產 or 人), each run of them
+    marked as Chinese on an English page."""
+    text = str(escape(value))
+    if language() != "en":
+        return Markup(text)
+    return Markup(CHINESE_RUN.sub(lambda match: f"<span{ZH}>{match.group()}</span>", text))
 
 
 def roc(year: int) -> str:
@@ -190,9 +205,13 @@ def figures(shown: list[Shown]) -> dict[str, int]:
 
 
 def taiwan_map(lang: str) -> Markup:
+    """The home page's map: counties shaded by their number of cases (as lead county),
+    one marker per case on its lead township, every county named in its tooltip, and a
+    legend that gives the numbers."""
     shown = cases()
-    counties = {s.case.county.code: "has-cases" for s in shown}
-    names = {s.case.county.code: labels.county(s.case.county.code) for s in shown}
+    per_county = Counter(s.case.county.code for s in shown)
+    counties = {code: "has-cases many" if n > 1 else "has-cases" for code, n in per_county.items()}
+    tooltips = {code: _county_tooltip(code, per_county[code]) for code in labels.COUNTY_CODES}
     endpoint = "site.case_en" if lang == "en" else "site.case"
     # The templates' url_for: relative once the freezer has set it up, so the map's links
     # work under a sub-path like every other link of the built site.
@@ -202,7 +221,7 @@ def taiwan_map(lang: str) -> Markup:
             township_code=s.case.township.code,
             label=_(
                 "%(township)s：%(title)s",
-                township=labels.township_name(s.case.township.code),
+                township=labels.township(s.case.township.code),
                 title=(s.case.title_en if lang == "en" else None) or s.case.title,
             ),
             url=link(endpoint, slug=s.case.slug),
@@ -211,7 +230,29 @@ def taiwan_map(lang: str) -> Markup:
         for s in shown
     ]
     title = _("已公開案例分布地圖")
-    return Markup(mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, names))
+    svg = mapsvg.render_svg(mapsvg.load_map(), counties, markers, title, tooltips, legend=map_legend(per_county))
+    return Markup(svg)
+
+
+def _county_tooltip(code: str, count: int) -> str:
+    """A county's name with its number of cases as lead county (「臺東縣：2 件案例」)."""
+    if not count:
+        return _("%(county)s：尚無案例", county=labels.county(code))
+    return ngettext("%(county)s：%(num)d 件案例", "%(county)s：%(num)d 件案例", count, county=labels.county(code))
+
+
+def map_legend(per_county: Counter[str]) -> list[mapsvg.LegendEntry]:
+    """What the map's colours and dots mean, each with its number."""
+    one = sum(1 for n in per_county.values() if n == 1)
+    many = sum(1 for n in per_county.values() if n > 1)
+    none = len(labels.COUNTY_CODES) - one - many
+    cases_total = sum(per_county.values())
+    return [
+        mapsvg.LegendEntry(_("1 件案例的縣市：%(num)d", num=one), "has-cases"),
+        mapsvg.LegendEntry(_("2 件以上案例的縣市：%(num)d", num=many), "has-cases many"),
+        mapsvg.LegendEntry(_("尚無案例的縣市：%(num)d", num=none), "no-cases"),
+        mapsvg.LegendEntry(_("案例（主提案鄉鎮市區）：%(num)d", num=cases_total), "map-marker", marker=True),
+    ]
 
 
 def _home(lang: str) -> str:
@@ -462,6 +503,7 @@ def records() -> list[dict[str, Any]]:
                 "cycle": c.cycle,
                 "title": c.title,
                 "title_en": c.title_en or "",
+                "summary_en": c.summary_en or "",
                 "type": c.type,
                 "region": c.region,
                 "county_code": c.county.code,
@@ -479,8 +521,11 @@ def records() -> list[dict[str, Any]]:
                 **_results_record(c),
                 "decision_meeting": c.decision.meeting,
                 "decision_date": c.decision.date.isoformat(),
+                "revision": c.revision,
                 "published": c.published.isoformat(),
+                "published_at": c.published_at.isoformat() if c.published_at else None,
                 "updated": c.updated.isoformat(),
+                "updated_at": c.updated_at.isoformat() if c.updated_at else None,
                 "url": f"cases/{c.slug}/",
             }
         )
@@ -514,22 +559,69 @@ def _funding_record(resources: Resources) -> dict[str, Any]:
 
 
 def nested_record(case: Case) -> dict[str, Any]:
-    """A case's KPIs with their accepted actuals and its businesses with their status."""
+    """Everything a case page shows beyond the flat columns, as lists and objects."""
+    resources = case.resources
     return {
+        "participating": [{"code": p.code, "name": p.name} for p in case.participating],
+        "dna": {"summary": case.dna.summary, "items": {group: list(items) for group, items in case.dna.items.items()}},
+        "stakeholders": [
+            {"name": s.name, "sector": s.sector, "role": s.role, "commitment": s.commitment} for s in case.stakeholders
+        ],
+        "consensus": {
+            "events": [
+                {"date": e.date.isoformat(), "kind": e.kind, "participants": e.participants, "outcome": e.outcome}
+                for e in case.consensus.events
+            ],
+            "vision": case.consensus.vision,
+        },
+        "businesses_summary": case.businesses_summary,
+        "businesses": [
+            {
+                "name": b.name,
+                "where": b.where,
+                "start": b.start,
+                "end": b.end,
+                "lead": b.lead,
+                "strategies": list(b.strategies),
+                "what": b.what,
+                "how": b.how,
+                "status": b.status,
+            }
+            for b in case.businesses
+        ],
+        "resources": {
+            "by_source": dict(resources.by_source),
+            "by_year": [{"year": year, "amount": amount} for year, amount in resources.by_year.items()],
+            "grid": None
+            if resources.grid is None
+            else [
+                {"source": source, "self_liquidating": kind == SELF, "year": year, "amount": amount}
+                for (kind, source, year), amount in resources.grid.items()
+            ],
+        },
+        "support": [{"kind": x.kind, "description": x.description} for x in case.support],
+        "matched": [
+            {"ministry": m.ministry, "programme": m.programme, "amount": m.amount, "year": m.year} for m in case.matched
+        ],
         "kpis": [
             {
                 "indicator": k.indicator,
+                "kind": k.kind,
+                "definition": k.definition,
                 "unit": k.unit,
                 "baseline": k.baseline,
                 "baseline_year": k.baseline_year,
+                "baseline_source": k.baseline_source,
                 "target": k.target,
                 "target_year": k.target_year,
                 "direction": k.direction,
+                "yearly": [{"year": year, "value": value} for year, value in k.yearly.items()],
                 "actuals": [{"year": a.year, "value": a.value} for a in k.actuals],
             }
             for k in case.kpis
         ],
-        "businesses": [{"name": b.name, "start": b.start, "end": b.end, "status": b.status} for b in case.businesses],
+        "benefits": list(case.benefits),
+        "closing_lessons": case.closing.lessons if case.closing else None,
     }
 
 
@@ -540,7 +632,12 @@ def json_records() -> list[dict[str, Any]]:
 
 def _data_page(lang: str) -> str:
     return render_template(
-        "showcase/data.html", lang=lang, fields=DATA_FIELDS, nested=NESTED_FIELDS, count=len(cases())
+        "showcase/data.html",
+        lang=lang,
+        fields=DATA_FIELDS,
+        nested=NESTED_FIELDS,
+        tables=opendata.TABLES,
+        count=len(cases()),
     )
 
 
@@ -570,6 +667,15 @@ def data_csv() -> Response:
     return Response(spreadsheet.csv_text([field.name for field in DATA_FIELDS], records()), mimetype="text/csv")
 
 
+@bp.route(f"/data/<any({', '.join(opendata.TABLE_NAMES)}):name>.csv")
+def data_table(name: str) -> Response:
+    """One row per KPI, business, stakeholder or funding cell of every case, keyed by
+    the case's slug; UTF-8 with a byte-order mark and formulas neutralised, as cases.csv."""
+    table = opendata.table(name)
+    rows = [row for s in cases() for row in table.rows(s.case)]
+    return Response(spreadsheet.csv_text(table.columns, rows), mimetype="text/csv")
+
+
 # Not in every system's MIME table; the freezer checks a file's type against its name.
 mimetypes.add_type("application/geo+json", ".geojson")
 
@@ -594,9 +700,10 @@ def data_geojson() -> Response:
 
 @bp.route("/feed.xml")
 def feed() -> Response:
-    """Atom: newly published and updated cases, newest change first."""
+    """Atom: newly published and updated cases, the newest publication (first or
+    latest) first, by its exact time where the case file records one."""
     base = current_app.config["SITE_URL"].rstrip("/")
-    entries = sorted(cases(), key=lambda s: (s.case.updated, s.case.slug), reverse=True)
+    entries = sorted(cases(), key=lambda s: (s.case.updated_moment, s.case.slug), reverse=True)
     body = render_template("showcase/feed.xml", base=base, entries=entries)
     # Served as application/xml: what static hosts send for .xml, so the frozen file matches.
     return Response(body, mimetype="application/xml")

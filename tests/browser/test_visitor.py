@@ -103,15 +103,15 @@ DEMO_SLUGS = tuple(sorted(case["slug"] for case in demo_cases() if case["stage"]
 
 
 def test_dates_never_break_in_the_middle_on_a_phone(browser: Browser, showcase: Showcase) -> None:
-    """Every date on the demo's case pages stays on one line on a 360 px phone (at that
-    width 「2026-11-30」 broke as 「2026-11-」 / 「30」)."""
+    """Every date and amount on the demo's case pages stays on one line on a 360 px
+    phone (at that width 「2026-11-30」 broke as 「2026-11-」 / 「30」)."""
     context = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True)
     broken = {}
     try:
         page = context.new_page()
         for slug in DEMO_SLUGS:
             page.goto(f"{showcase.url}/cases/{slug}/")
-            lines = page.locator("main time").evaluate_all(
+            lines = page.locator("main time, main data.amount").evaluate_all(
                 "ts => ts.map(t => [t.textContent, t.getClientRects().length])"
             )
             broken[slug] = [text for text, count in lines if count != 1]
