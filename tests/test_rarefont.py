@@ -10,6 +10,7 @@ import dataclasses
 import io
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from fontTools.ttLib import TTFont
 from portal import rarefont, snapshot
 from portal.domain.roles import Role
 from portal.showcase.build import build
+from portal.views import fonts
 from tests.conftest import PULI, Auth, Factory
 from tests.test_freeze_cache import every_field_case, showcase
 
@@ -205,6 +207,35 @@ def test_fonts_not_in_any_style_sheet_are_not_found(app: Flask, source: Path, pa
     kind = rarefont.flavor()
     other = "woff" if kind == "woff2" else "woff2"
     assert app.test_client().get(path.format(kind=kind, other=other)).status_code == 404
+
+
+@pytest.fixture
+def fresh_minute() -> Iterator[None]:
+    """A worker that has cut no subset yet, and leaves none counted for the next test."""
+    fonts._made.clear()
+    fonts._recent.clear()
+    yield
+    fonts._made.clear()
+    fonts._recent.clear()
+
+
+def test_a_worker_cuts_only_a_few_new_subsets_a_minute(app: Flask, source: Path, fresh_minute: None) -> None:
+    app.config["RARE_FONT"] = str(source)
+    kind = rarefont.flavor()
+    client = app.test_client()
+    rare = (0x20000, 0x20001, 0x20002, 0x21619, 0x25562)
+    # Sets of one and of two of the font's five rare characters: more than a minute's share.
+    sets = [frozenset([code]) for code in rare] + [frozenset(rare[:2]), frozenset(rare[2:4])]
+    paths = [f"/fonts/rare-{rarefont.key(codes)}.{kind}" for codes in sets]
+
+    answers = [client.get(path) for path in paths]
+
+    assert [a.status_code for a in answers] == [200] * fonts.NEW_PER_MINUTE + [503]
+    assert answers[-1].headers["Retry-After"] == "60"
+    assert "Cache-Control" not in answers[-1].headers or "max-age" not in answers[-1].headers["Cache-Control"]
+    # A subset cut before is still served.
+    again = client.get(paths[0])
+    assert (again.status_code, again.data) == (200, answers[0].data)
 
 
 # --- the showcase ---------------------------------------------------------------------------

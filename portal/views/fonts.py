@@ -10,6 +10,10 @@ proposal's text.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
+
 from flask import Blueprint, abort, current_app, url_for
 from werkzeug.wrappers import Response
 
@@ -19,6 +23,15 @@ bp = Blueprint("fonts", __name__, url_prefix="/fonts")
 
 # The address names its content, which changes only with the source font: a day.
 CACHE_CONTROL = "public, max-age=86400"
+
+# Cutting a subset costs up to a second or so of CPU and the addresses are public, so a
+# worker cuts at most this many subsets it has not cut before in any minute; beyond
+# that it answers 503 with Retry-After (the characters show once the font arrives), so
+# made-up addresses cannot keep a worker busy.
+NEW_PER_MINUTE = 6
+_made: set[tuple[frozenset[int], str]] = set()
+_recent: deque[float] = deque()
+_lock = threading.Lock()
 
 
 @bp.route("/rare-<key>.css")
@@ -40,7 +53,27 @@ def font(key: str, kind: str) -> Response:
     source = rarefont.source_font(current_app.config.get("RARE_FONT"))
     if codes is None or source is None or kind != rarefont.flavor() or not codes <= rarefont.covered(source):
         abort(404)
+    if not _may_cut(codes, kind):
+        return Response("請稍後再試。", status=503, headers={"Retry-After": "60"}, mimetype="text/plain")
     return _cached(Response(rarefont.subset(source, codes, kind), mimetype=rarefont.MEDIA_TYPES[kind]))
+
+
+def _may_cut(codes: frozenset[int], kind: str) -> bool:
+    """Whether this worker may serve the subset: one it cut before always, a new one
+    while fewer than NEW_PER_MINUTE new ones were cut in the last minute."""
+    with _lock:
+        if (codes, kind) in _made:
+            return True
+        now = time.monotonic()
+        while _recent and now - _recent[0] >= 60:
+            _recent.popleft()
+        if len(_recent) >= NEW_PER_MINUTE:
+            return False
+        _recent.append(now)
+        if len(_made) >= 4 * NEW_PER_MINUTE * 60:  # a day's worth of distinct sets at most
+            _made.clear()
+        _made.add((codes, kind))
+        return True
 
 
 def _cached(response: Response) -> Response:
