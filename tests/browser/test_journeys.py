@@ -203,7 +203,13 @@ def write_cross_county_plan(page: Page, base: str) -> None:
     people.start_proposal(page, base, CROSS_TITLE)
     people.open_task(page, "基本資料")
     page.get_by_label("區域型").check()
-    page.get_by_label("合作鄉鎮市區").select_option(["10008100", "10009070"])
+    partners = page.get_by_role("combobox", name="合作鄉鎮市區")
+    for name in ("國姓", "古坑"):  # picked by typing, as a clerk does
+        partners.fill(name)
+        partners.press("Enter")
+    expect(page.get_by_role("list", name="已選的合作鄉鎮市區").locator("> li > span")).to_have_text(
+        ["南投縣國姓鄉", "雲林縣古坑鄉"]
+    )
     people.fill_basics(page)
     people.fill_dna(page)
     people.fill_stakeholders(page)
