@@ -487,7 +487,9 @@ def review_history(session: Session, proposal: Proposal, rubric: Rubric) -> list
     reviewer, each chain oldest first: the NDC's view of how scores changed."""
     written = list(
         session.scalars(
-            select(Review).where(Review.proposal_id == proposal.id).order_by(Review.revision_id.desc(), Review.id)
+            select(Review)
+            .where(Review.proposal_id == proposal.id)
+            .options(joinedload(Review.revision), joinedload(Review.reviewer))
         )
     )
     by_replaced = {r.replaces_id: r for r in written if r.replaces_id is not None}
