@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -75,6 +76,15 @@ class LiveServer(_Thread):
 
 class _QuietHandler(SimpleHTTPRequestHandler):
     prefix = "/"
+    # Files whose name ends with `slow` are answered `delay` seconds late: a slow network
+    # for one file, to show what a page does while the rest has arrived.
+    slow = ""
+    delay = 0.0
+
+    def do_GET(self) -> None:
+        if self.slow and urlsplit(self.path).path.endswith(self.slow):
+            time.sleep(self.delay)
+        super().do_GET()
 
     def translate_path(self, path: str) -> str:
         """Serve the folder under `prefix` only, as a host serving the site under a sub-path."""
@@ -115,8 +125,8 @@ def site_wide_headers(rules: Path) -> list[tuple[str, str]]:
 class StaticServer(_Thread):
     """A plain static file server over `root`, at http://127.0.0.1:port<prefix>."""
 
-    def __init__(self, root: Path, prefix: str = "/") -> None:
-        handler = type("Handler", (_QuietHandler,), {"prefix": prefix})
+    def __init__(self, root: Path, prefix: str = "/", slow: str = "", delay: float = 0.0) -> None:
+        handler = type("Handler", (_QuietHandler,), {"prefix": prefix, "slow": slow, "delay": delay})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
         self.url = f"http://127.0.0.1:{self.server.server_port}{prefix}"
 

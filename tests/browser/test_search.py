@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Showcase
+from tests.browser.servers import StaticServer
 
 QUERY = """async (word) => {
   const pagefind = await import(new URL("pagefind/pagefind.js", document.baseURI.replace(/(en\\/)?search\\/.*$/, "")));
@@ -71,3 +72,16 @@ def test_search_page_shows_results_with_filters_for_a_query_in_the_address(page:
     assert [v for v in values if re.search("[\u4e00-\u9fff] [\u4e00-\u9fff]", v)] == []
     results.first.click()
     expect(page.locator("h1")).to_have_text("望安綠蠵龜之島：花宅聚落慢活創生計畫")
+
+
+def test_a_filter_whose_index_arrives_after_the_first_answer_is_still_offered(page: Page, showcase: Showcase) -> None:
+    """Pagefind's interface lists the filters named in the first search's answer, and that
+    answer names only the filters whose index files had arrived by then: on a slow
+    connection a search opened from an address (?q=) lost a filter for good."""
+    late = sorted((showcase.build_dir / "pagefind" / "filter").glob("zh-hant-tw_*.pf_filter"))[0].name
+    with StaticServer(showcase.build_dir, slow=late, delay=3.0) as server:
+        page.goto(server.url + "search/?q=綠蠵龜")
+        expect(page.locator(".pagefind-ui__result-link")).to_have_count(1)
+        filters = page.locator(".pagefind-ui__filter-name")
+        expect(filters).to_have_count(5, timeout=20_000)
+        assert sorted(name.strip() for name in filters.all_inner_texts()) == sorted(["區域", "年度", "策略", "縣市", "類型"])

@@ -75,9 +75,16 @@
     if (input && heading) {
       input.setAttribute("aria-label", heading.textContent.trim());
     }
+    // The interface lists the filters that its first answer names, and an answer names
+    // only those whose index files had already arrived: on a slow connection a filter went
+    // missing until the next search. Load them all now, and search a query from the
+    // address once they are in.
+    var filtersLoaded = import(new URL(bundle + "pagefind.js", document.baseURI).href)
+      .then(function (pagefind) { return pagefind.filters(); })
+      .catch(function () { /* search anyway, with the filters that came */ });
     var query = new URLSearchParams(window.location.search).get("q");
     if (query) {
-      ui.triggerSearch(query);
+      filtersLoaded.then(function () { ui.triggerSearch(query); });
     }
   };
   script.onerror = function () {
