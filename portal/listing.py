@@ -143,9 +143,14 @@ class Filters:
                 )
             )
         if self.search:
-            escaped = self.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(Proposal.title.ilike(f"%{escaped}%", escape="\\"))
+            clauses.append(contains(Proposal.title, self.search))
         return and_(true(), *clauses)
+
+
+def contains(column: Any, text: str) -> ColumnElement[bool]:
+    """`column` holds `text`, case-insensitively, with LIKE's wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

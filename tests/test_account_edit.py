@@ -19,6 +19,7 @@ from portal.domain.roles import Role
 from portal.domain.workflow import Action
 from portal.reference import read_csv
 from tests.conftest import GUOXING, NANTOU, PULI, TAITUNG, Auth, Factory
+from tests.test_query_counts import counted
 from tests.test_wizard import Tab, field_errors, flashes
 
 COUNTIES = sorted({(r["county_code"], r["county_zh"]) for r in read_csv("regions.csv")})
@@ -251,3 +252,53 @@ def test_reviewer_with_cases_in_review_turned_into_a_county_account_is_warned_fi
     assert stored is not None
     assert notes == ["這位委員目前有 1 件審查中的分派；改為其他角色後，將無法再評分這些提案。"]
     assert (stored.role, stored.county_code) == ("county", TAITUNG)
+
+
+def _listed(html: str) -> list[str]:
+    """The e-mail addresses in the accounts table, in order."""
+    return re.findall(r"</a></td><td>([^<]+@example\.org)</td>", html)
+
+
+def test_accounts_list_pages_and_filters_in_the_same_queries_for_8_and_120_accounts(
+    app: Flask, session: Session, make: Factory, auth: Auth
+) -> None:
+    """A national round has an account for every township office: the list loads one page
+    of them, each with its township and county, in the same statements however many there
+    are, and narrows them by role and by name or e-mail."""
+    admin = make.user(Role.ADMIN)
+    townships = sorted(code for code, _county, _name in TOWNSHIPS)
+    auth.login(admin.email)
+
+    def statements(path: str) -> tuple[int, str]:
+        with counted(app) as seen:
+            html = auth.client.get(path).get_data(as_text=True)
+        return len(seen), html
+
+    for code in townships[:7]:
+        make.user(Role.TOWNSHIP, township=code)
+    few, html = statements("/admin/users")
+    assert len(_listed(html)) == 8
+    for code in townships[7:119]:
+        make.user(Role.TOWNSHIP, township=code)
+    many, html = statements("/admin/users")
+    assert few == many
+    ordered = list(session.scalars(select(User.email).order_by(User.role, User.email)))
+    assert _listed(html) == ordered[:50] and len(ordered) == 120
+    assert "第 1 / 3 頁，共 120 個帳號" in html
+    # Each row names its township with its county, loaded with the rows.
+    first_township = session.scalars(select(User).where(User.role == Role.TOWNSHIP.value).order_by(User.email)).first()
+    assert first_township is not None and first_township.township is not None
+    assert f"<td>{first_township.township.full_name}</td>" in html
+
+    _, last = statements("/admin/users?page=3")
+    assert _listed(last) == ordered[100:]
+
+    _, admins = statements("/admin/users?role=admin")
+    assert _listed(admins) == [admin.email]
+    _, found = statements("/admin/users?q=township1")
+    assert _listed(found) == [e for e in ordered if "township1" in e] and len(_listed(found)) == 31
+    # LIKE's wildcards are taken as typed.
+    _, none = statements("/admin/users?q=%25_")
+    assert _listed(none) == [] and "沒有符合條件的帳號。" in none
+    _, unknown_role = statements("/admin/users?role=nobody")
+    assert len(_listed(unknown_role)) == 50

@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, func, or_, select, true
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response
 
-from portal import accounts, db, operations, review
+from portal import accounts, db, listing, operations, review
 from portal import audit as audit_log
 from portal.auth import external_url, login_required
 from portal.db.models import AuditEvent, County, Programme, Township, User
@@ -174,8 +174,40 @@ def users() -> str:
             form = _user_form()
             form.process(formdata=None)
     form.confirmed.data = ""
-    everyone = dbs.scalars(select(User).order_by(User.role, User.email))
-    return render_template("admin/users.html", form=form, users=list(everyone), link=link)
+    shown, page, filters = _accounts(dbs)
+    return render_template(
+        "admin/users.html",
+        form=form,
+        users=shown,
+        page=page,
+        filters=filters,
+        roles=[(r.value, r.label) for r in Role],
+        link=link,
+    )
+
+
+def _accounts(dbs: Session) -> tuple[list[User], listing.Page, dict[str, str]]:
+    """One page of accounts, by role then e-mail, narrowed by role and by a search over
+    name and e-mail; each account's township (with its county) or county loaded with it."""
+    role = str(request.args.get("role", "") or "")
+    role = role if role in {r.value for r in Role} else ""
+    search = str(request.args.get("q", "") or "").strip()[: listing.SEARCH_MAX]
+    clauses = [User.role == role] if role else []
+    if search:
+        clauses.append(or_(listing.contains(User.name, search), listing.contains(User.email, search)))
+    condition = and_(true(), *clauses)
+    total = dbs.scalar(select(func.count()).select_from(User).where(condition)) or 0
+    page = listing.Page.of(listing.page_number(request.args.get("page")), total)
+    query = (
+        select(User)
+        .where(condition)
+        .options(joinedload(User.township).joinedload(Township.county), joinedload(User.county))
+        .order_by(User.role, User.email)
+        .offset(page.offset)
+        .limit(page.size)
+    )
+    filters = {k: v for k, v in {"role": role, "q": search}.items() if v}
+    return list(dbs.scalars(query)), page, filters
 
 
 def _as_arguments(fields: accounts.AccountFields) -> dict[str, Any]:

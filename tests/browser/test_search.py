@@ -84,4 +84,5 @@ def test_a_filter_whose_index_arrives_after_the_first_answer_is_still_offered(pa
         expect(page.locator(".pagefind-ui__result-link")).to_have_count(1)
         filters = page.locator(".pagefind-ui__filter-name")
         expect(filters).to_have_count(5, timeout=20_000)
-        assert sorted(name.strip() for name in filters.all_inner_texts()) == sorted(["區域", "年度", "策略", "縣市", "類型"])
+        names = sorted(name.strip() for name in filters.all_inner_texts())
+        assert names == sorted(["區域", "年度", "策略", "縣市", "類型"])
