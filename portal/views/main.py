@@ -42,7 +42,9 @@ def index() -> str | BaseResponse:
         if current_user.role == Role.REVIEWER
         else set()
     )
-    steps = {p.id: next_steps(p, facts[p.id], scored=p.id in scored) for p in proposals}
+    # The account itself, not the proxy that looks it up again on every attribute read.
+    user = current_user._get_current_object()
+    steps = {p.id: next_steps(user, p, facts[p.id], scored=p.id in scored) for p in proposals}
     notes: dict[int, AuditEvent] = {}
     if proposals:
         events = dbs.scalars(
@@ -63,7 +65,7 @@ def index() -> str | BaseResponse:
         filters=filters,
         filter_options=_filter_options() if filtering else None,
         steps=steps,
-        editable={p.id for p in proposals if perm.can_edit(current_user, facts[p.id])},
+        editable={p.id for p in proposals if perm.can_edit(user, facts[p.id])},
         notes=notes,
         can_create=current_user.role in ("township", "county"),
         **counsel.dashboard(dbs, current_user),
@@ -72,24 +74,26 @@ def index() -> str | BaseResponse:
     )
 
 
-def next_steps(proposal: Proposal, facts: listing.Facts, *, scored: bool = False) -> list[tuple[str, str]]:
+def next_steps(
+    user: perm.Actor, proposal: Proposal, facts: listing.Facts, *, scored: bool = False
+) -> list[tuple[str, str]]:
     """The links of the 下一步 column: continue writing, the workflow moves open to the
     account (withdrawing is always possible while open, so never "the next step"),
     scoring (or changing a submitted score) for an assigned reviewer, and the follow-up
     of an approved case."""
     steps = []
-    if perm.can_edit(current_user, facts):
+    if perm.can_edit(user, facts):
         steps.append(("繼續填寫", url_for("wizard.overview", proposal_id=proposal.id)))
     detail = url_for("proposals.detail", proposal_id=proposal.id)
     steps += [
-        (a.label, f"{detail}#actions-heading") for a in available_actions(current_user, facts) if a != Action.WITHDRAW
+        (a.label, f"{detail}#actions-heading") for a in available_actions(user, facts) if a != Action.WITHDRAW
     ]
-    if perm.can_review(current_user, facts):
+    if perm.can_review(user, facts):
         if scored:
             steps.append(("修改評分", url_for("review.score", proposal_id=proposal.id, edit=1)))
         else:
             steps.append(("評分", url_for("review.score", proposal_id=proposal.id)))
-    if State(facts.status) in followup.FOLLOWED_STATES and followup.reads_reports(current_user, facts):
+    if State(facts.status) in followup.FOLLOWED_STATES and followup.reads_reports(user, facts):
         steps.append(("執行追蹤", url_for("followup.case", proposal_id=proposal.id)))
     return steps
 
