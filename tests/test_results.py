@@ -522,6 +522,10 @@ def test_statistics_total_accepted_results_against_targets_by_year(tmp_path: Pat
         ["民間投資金額（千元）", "2026", "1", "2,500", "9,000"],
         ["民間投資金額（千元）", "累計至今", "1", "2,500", "9,000"],
     ]
+    # On a phone each row is a card (.stack) whose values name their column.
+    labels = [re.findall(r'<td data-label="([^"]*)"', row) for row in re.findall(r"<tr>(.*?)</tr>", section.group(0))]
+    assert 'class="table stack"' in section.group(0)
+    assert labels[1:] == [["年度", "案例數", "實際", "目標"]] * 7
 
 
 def test_statistics_say_so_when_nothing_was_accepted(tmp_path: Path) -> None:
