@@ -10,7 +10,7 @@ from flask import Flask, current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from portal import accounts, db, operations, publish
+from portal import accounts, db, operations, publish, review
 from portal.audit import audit_group
 from portal.backup import backup_command, restore_command
 from portal.cli_error import CliError
@@ -145,6 +145,11 @@ def password_link(token: str) -> str:
 @click.option("--county", "county_code", help="縣市代碼（5 碼；角色 county 必填）")
 @click.option("--affiliation", default="", help="服務單位（例如輔導團委員的學校）")
 @click.option("--ministry", help="部會名稱，與部會計畫清單相同（例如 經濟部；角色 ministry 必填）")
+@click.option(
+    "--record-conflicts",
+    is_flag=True,
+    help="輔導團委員的服務單位提到縣市或鄉鎮市區時，一併登記為利益迴避（網頁上的確認頁會逐一詢問）",
+)
 def user_add(
     email: str,
     name: str,
@@ -153,9 +158,11 @@ def user_add(
     county_code: str | None,
     affiliation: str,
     ministry: str | None,
+    record_conflicts: bool,
 ) -> None:
     """新增帳號並印出一次性的設定密碼連結。"""
     dbs = db.session()
+    places = review.affiliation_places(dbs, affiliation) if role == Role.REVIEWER.value else []
     try:
         user = accounts.create_user(
             dbs,
@@ -169,11 +176,22 @@ def user_add(
         )
         token = accounts.issue_password_link(dbs, user)
         operations.audit(dbs, None, "user_add", reason=f"{user.email}（{user.role_enum.label}）")
+        if places and record_conflicts:
+            review.record_affiliation(dbs, user, [p.code for p in places], None)
     except accounts.AccountError as error:
         dbs.rollback()
         raise _fail(str(error)) from error
     dbs.commit()
     click.echo(f"已新增 {user.email}（{user.role_enum.label}，{user.scope_label or '不限範圍'}）。")
+    named = "、".join(p.name for p in places)
+    if places and record_conflicts:
+        click.echo(f"已依服務單位登記利益迴避：{named}。")
+    elif places:
+        click.echo(
+            f"服務單位「{user.affiliation}」提到 {named}，尚未登記利益迴避。"
+            "要登記，請在「帳號管理」開啟此帳號並儲存，確認頁會列出這些地點供勾選"
+            "（新增帳號時加上 --record-conflicts 則一併登記）。"
+        )
     click.echo(f"設定密碼連結（{accounts.PASSWORD_LINK_HOURS} 小時內有效，只能使用一次）：")
     click.echo(password_link(token))
 

@@ -70,8 +70,9 @@ OUTCOMES = {
 # --- conflicts -----------------------------------------------------------------------------
 
 
-def add_conflict(session: Session, reviewer: User, scope: str, code: str, reason: str, actor: User) -> Conflict:
-    """Record an affiliation (county/township, by an admin) or a declaration (proposal)."""
+def add_conflict(session: Session, reviewer: User, scope: str, code: str, reason: str, actor: User | None) -> Conflict:
+    """Record an affiliation (county/township, by an admin; None on the command line) or a
+    declaration (proposal)."""
     if reviewer.role != Role.REVIEWER:
         raise DomainError("只有輔導團委員需要登記利益迴避。")
     if scope not in ("county", "township", "proposal"):
@@ -106,7 +107,7 @@ def affiliation_places(session: Session, affiliation: str, reviewer: User | None
     return [p for p in named if (p.scope, p.code) not in recorded]
 
 
-def record_affiliation(session: Session, reviewer: User, codes: Collection[str], actor: User) -> list[Conflict]:
+def record_affiliation(session: Session, reviewer: User, codes: Collection[str], actor: User | None) -> list[Conflict]:
     """Record, as conflicts of interest, the places of `codes` that the reviewer's current
     affiliation names (the admin ticked them on the confirmation page); each is audited."""
     named = {p.code: p for p in affiliation_places(session, reviewer.affiliation)}

@@ -288,7 +288,7 @@ def test_accounts_list_pages_and_filters_in_the_same_queries_for_8_and_120_accou
     # Each row names its township with its county, loaded with the rows.
     first_township = session.scalars(select(User).where(User.role == Role.TOWNSHIP.value).order_by(User.email)).first()
     assert first_township is not None and first_township.township is not None
-    assert f"<td data-label=\"範圍\">{first_township.township.full_name}</td>" in html
+    assert f'<td data-label="範圍">{first_township.township.full_name}</td>' in html
 
     _, last = statements("/admin/users?page=3")
     assert _listed(last) == ordered[100:]
@@ -302,3 +302,29 @@ def test_accounts_list_pages_and_filters_in_the_same_queries_for_8_and_120_accou
     assert _listed(none) == [] and "沒有符合條件的帳號。" in none
     _, unknown_role = statements("/admin/users?role=nobody")
     assert len(_listed(unknown_role)) == 50
+
+
+def test_cli_user_add_records_the_conflicts_its_affiliation_names_only_when_asked(app: Flask, session: Session) -> None:
+    from tests.test_accounts import invoke
+
+    plain = invoke(
+        app, "user", "add", "--email", "chen@example.org", "--name", "陳委員",
+        "--role", "reviewer", "--affiliation", "南投縣政府 派駐 國姓鄉",
+    )  # fmt: skip
+    asked = invoke(
+        app, "user", "add", "--email", "lee@example.org", "--name", "李委員",
+        "--role", "reviewer", "--affiliation", "埔里鎮農會", "--record-conflicts",
+    )  # fmt: skip
+
+    assert plain.exit_code == 0 and asked.exit_code == 0, (plain.output, asked.output)
+    assert (
+        "服務單位「南投縣政府 派駐 國姓鄉」提到 南投縣、南投縣國姓鄉，尚未登記利益迴避。"
+        "要登記，請在「帳號管理」開啟此帳號並儲存，確認頁會列出這些地點供勾選"
+        "（新增帳號時加上 --record-conflicts 則一併登記）。"
+    ) in plain.output
+    assert "已依服務單位登記利益迴避：南投縣埔里鎮。" in asked.output
+    columns = (User.email, Conflict.scope, Conflict.code, Conflict.reason)
+    recorded = session.execute(select(*columns).join(Conflict, Conflict.reviewer_id == User.id)).all()
+    assert recorded == [("lee@example.org", "township", PULI, "服務單位：埔里鎮農會")]
+    events = session.scalars(select(AuditEvent.reason).where(AuditEvent.action == "conflict_add")).all()
+    assert events == [f"lee@example.org：township {PULI} 服務單位：埔里鎮農會"]

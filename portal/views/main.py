@@ -85,9 +85,7 @@ def next_steps(
     if perm.can_edit(user, facts):
         steps.append(("繼續填寫", url_for("wizard.overview", proposal_id=proposal.id)))
     detail = url_for("proposals.detail", proposal_id=proposal.id)
-    steps += [
-        (a.label, f"{detail}#actions-heading") for a in available_actions(user, facts) if a != Action.WITHDRAW
-    ]
+    steps += [(a.label, f"{detail}#actions-heading") for a in available_actions(user, facts) if a != Action.WITHDRAW]
     if perm.can_review(user, facts):
         if scored:
             steps.append(("修改評分", url_for("review.score", proposal_id=proposal.id, edit=1)))
