@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import db, operations, snapshot
+from portal import db, operations, reports, snapshot
 from portal.db import models
 from portal.db.models import (
     AgendaItem,
@@ -467,10 +467,16 @@ def test_demo_follows_its_cases_up_after_approval(session: Session) -> None:
         ("alishan-tsou-coffee-2025", 2025, 1, "on_track", 5),
         ("alishan-tsou-coffee-2025", 2026, 1, "on_track", 5),
         ("chishang-rice-2026", 2026, 1, "on_track", 5),
+        ("dongshi-fruit-valley-2025", 2025, 1, "on_track", 4),
+        ("fangyuan-oyster-2024", 2024, 1, "on_track", 4),
+        ("fangyuan-oyster-2024", 2025, 1, "on_track", 4),
+        ("keelung-badouzi-2025", 2025, 1, "on_track", 3),
         ("lieyu-taro-2024", 2024, 1, "on_track", 4),
         ("lieyu-taro-2024", 2025, 1, "on_track", 4),
         ("pingxi-mining-village-2026", 2026, 1, "on_track", 3),
         ("ruisui-pomelo-2025", 2025, 1, "at_risk", 5),
+        ("yuanli-rush-weaving-2024", 2024, 1, "on_track", 3),
+        ("yuanli-rush-weaving-2024", 2025, 1, "at_risk", 3),
     ]
     assert closed == [("lieyu-taro-2024", "on_track")]
     assert open_issues == [
@@ -478,6 +484,15 @@ def test_demo_follows_its_cases_up_after_approval(session: Session) -> None:
         ("ruisui-pomelo-2025", "township", date(2026, 3, 31), True),
     ]
     assert due == {2024: date(2025, 1, 31), 2025: date(2026, 1, 31), 2026: date(2027, 1, 31)}
+    # Two cases have not reported: the NDC's home page lists their three late reports.
+    admin = session.scalars(select(User).where(User.role == "admin")).one()
+    late, count = reports.late_reports(session, admin, operations.taiwan_today())
+    assert [(slug(r.proposal.id), r.year, r.due_on) for r in late] == [
+        ("linbian-wax-apple-2024", 2024, date(2025, 1, 31)),
+        ("linbian-wax-apple-2024", 2025, date(2026, 1, 31)),
+        ("south-link-slow-food-2025", 2025, date(2026, 1, 31)),
+    ]
+    assert count == 3
 
 
 def test_demo_published_files_carry_the_accepted_results(demo: DemoRun) -> None:
