@@ -9,7 +9,7 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from portal import config, i18n, security
+from portal import config, i18n, security, static_versions
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # The chrome's text goes through the message catalogues; the portal is Chinese only.
     i18n.init_app(app)
+    static_versions.init_app(app)
 
     from portal import auth, db, review
     from portal.views import register as views

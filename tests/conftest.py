@@ -6,6 +6,7 @@ a database of its own on that server for each test, cloned from a migrated templ
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -40,6 +41,15 @@ PASSWORD = "tea-fields-at-dawn"
 PASSWORD_HASH = accounts.hash_password(PASSWORD)
 # 南投縣埔里鎮 and its neighbour 國姓鄉; 臺東縣 達仁鄉 is in another county.
 PULI, GUOXING, DAREN = "10008020", "10008100", "10014150"
+
+
+def versioned(name: str) -> str:
+    """A static file's link as the portal and the showcase write it (portal/static_versions.py):
+    its path with the first 12 hex digits of its SHA-256."""
+    digest = hashlib.sha256((Path(__file__).resolve().parent.parent / "portal" / "static" / name).read_bytes())
+    return f"{name}?v={digest.hexdigest()[:12]}"
+
+
 NANTOU, TAITUNG = "10008", "10014"
 
 

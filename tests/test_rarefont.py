@@ -23,7 +23,7 @@ from portal import rarefont, snapshot
 from portal.domain.roles import Role
 from portal.showcase.build import build
 from portal.views import fonts
-from tests.conftest import PULI, Auth, Factory
+from tests.conftest import PULI, Auth, Factory, versioned
 from tests.test_freeze_cache import every_field_case, showcase
 
 # 𠀀𠀁𠀂 are consecutive; 𡘙 and 𥕢 are the names' characters; 𪛖 (U+2A6D6) is not in the font.
@@ -131,6 +131,7 @@ def test_parse_key_takes_only_what_key_writes(text: str, expected: frozenset[int
 # --- the portal -----------------------------------------------------------------------------
 
 STYLESHEETS = re.compile(r'<link rel="stylesheet" href="([^"]+)">')
+CSS, AUTOSAVE_CSS = versioned("css/portal.css"), versioned("css/autosave.css")
 
 
 def signed_in_draft(app: Flask, make: Factory, auth: Auth, font: Path, title: str = TITLE) -> int:
@@ -149,13 +150,13 @@ def test_a_page_with_rare_characters_links_the_style_sheet_for_them(
     linked = [STYLESHEETS.findall(auth.client.get(path).get_data(as_text=True)) for path in pages]
 
     assert linked == [
-        ["/static/css/portal.css", "/fonts/rare-21619-25562.css"],
+        [f"/static/{CSS}", "/fonts/rare-21619-25562.css"],
         # A section's form saves itself in the background and has that part's styles.
-        ["/static/css/portal.css", "/static/css/autosave.css", "/fonts/rare-21619-25562.css"],
-        ["/static/css/portal.css", "/fonts/rare-21619-25562.css"],
+        [f"/static/{CSS}", f"/static/{AUTOSAVE_CSS}", "/fonts/rare-21619-25562.css"],
+        [f"/static/{CSS}", "/fonts/rare-21619-25562.css"],
     ]
     notifications = auth.client.get("/notifications/").get_data(as_text=True)
-    assert STYLESHEETS.findall(notifications) == ["/static/css/portal.css"]
+    assert STYLESHEETS.findall(notifications) == [f"/static/{CSS}"]
 
 
 def test_no_style_sheet_is_linked_without_the_source_font(
@@ -163,7 +164,7 @@ def test_no_style_sheet_is_linked_without_the_source_font(
 ) -> None:
     draft = signed_in_draft(app, make, auth, tmp_path / "no-such-font.ttf")
     page = auth.client.get(f"/proposals/{draft}/brief").get_data(as_text=True)
-    assert (TITLE in page, STYLESHEETS.findall(page)) == (True, ["/static/css/portal.css"])
+    assert (TITLE in page, STYLESHEETS.findall(page)) == (True, [f"/static/{CSS}"])
 
 
 def test_style_sheet_declares_the_subset_of_the_characters_the_font_has(app: Flask, source: Path) -> None:
@@ -275,7 +276,7 @@ def test_showcase_ships_a_subset_of_the_cases_rare_characters(tmp_path: Path, so
     version = font_name[len("rare-") : -len(f".{kind}")]
     case_page = (destination / "cases" / case.slug / "index.html").read_text("utf-8")
     assert STYLESHEETS.findall(case_page) == [
-        "../../static/css/portal.css",
+        f"../../static/{CSS}",
         f"../../static/fonts/rare.css?v={version}",
     ]
     assert FOOTER in case_page
@@ -299,7 +300,7 @@ def test_showcase_without_the_source_font_is_built_and_warns(tmp_path: Path, cap
     ]
     assert fonts_folder(tmp_path / "build") == {"rare.css": rarefont.font_face("", ()).encode()}
     case_page = (tmp_path / "build" / "cases" / case.slug / "index.html").read_text("utf-8")
-    assert (RARE[0] in case_page, STYLESHEETS.findall(case_page)) == (True, ["../../static/css/portal.css"])
+    assert (RARE[0] in case_page, STYLESHEETS.findall(case_page)) == (True, [f"../../static/{CSS}"])
     assert FOOTER not in case_page
 
 

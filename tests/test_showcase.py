@@ -21,7 +21,7 @@ from portal.showcase.build import BuildSummary, build
 from portal.showcase.cases import load_priority
 from portal.showcase.content import ContentError, load_page
 from portal.snapshot import SnapshotError
-from tests.conftest import TemplateDatabase, make_app
+from tests.conftest import TemplateDatabase, make_app, versioned
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -95,7 +95,7 @@ def test_build_links_are_relative_so_the_site_works_under_a_sub_path(tmp_path: P
     build(showcase(tmp_path, content), destination)
 
     page = (destination / "en/faq/index.html").read_text("utf-8")
-    assert 'href="../../static/css/portal.css"' in page
+    assert f'href="../../static/{versioned("css/portal.css")}"' in page
     assert 'href="/' not in page
 
 

@@ -17,7 +17,7 @@ from portal.db.models import AuditEvent, PriorityArea
 from portal.domain.roles import Role
 from portal.rebuild import export_priority
 from portal.showcase.cases import PRIORITY_FILE
-from tests.conftest import PULI, Auth, Factory
+from tests.conftest import PULI, Auth, Factory, versioned
 from tests.test_wizard import flashes
 
 
@@ -107,7 +107,7 @@ def test_preview_serves_the_showcase_with_links_kept_inside_the_preview(
 
     html = home.get_data(as_text=True)
     assert "<h1>地方創生成果展示</h1>" in html
-    assert 'href="/admin/showcase/preview/static/css/portal.css"' in html
+    assert f'href="/admin/showcase/preview/static/{versioned("css/portal.css")}"' in html
     assert 'href="/admin/showcase/preview/faq/"' in html
     assert home.headers["X-Robots-Tag"] == "noindex"
     assert '預覽：依目前的案例檔即時顯示，尚未公開。<a href="/admin/showcase">回到公開展示網站管理</a>' in html

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from portal import i18n
+from portal import i18n, static_versions
 from portal.config import PROJECT_ROOT
 from portal.rarefont import DEFAULT_SOURCE
 
@@ -39,6 +39,7 @@ def create_showcase_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(test_config or {})
     i18n.init_app(app)
+    static_versions.init_app(app)
 
     from portal.showcase import fonts, site
 
