@@ -421,7 +421,7 @@ def test_demo_published_cases_fill_every_facet_of_the_showcase(demo: DemoRun) ->
         "social_participation": 16,
         "brand": 16,
     }
-    assert sum(1 for c in cases if c.title_en) == 12
+    assert sum(1 for c in cases if c.title_en) == 13
     assert len({c.county.code for c in cases}) == 15
 
 
